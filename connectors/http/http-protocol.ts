@@ -1,0 +1,270 @@
+/**
+ * The wire format between {@link HttpConnector} (the gateway side) and a department's HTTP data
+ * service (e.g. `social-security-service.ts`). Both sides import this file, so a change here changes
+ * both ends at once.
+ *
+ * - `POST {base}/lookup` body {@link LookupBody} → `200` {@link LookupResult}
+ * - `POST {base}/find`   body {@link FindBody}   → `200` {@link FindResult}
+ * - `GET  {base}/health`                          → `200 { status: 'ok' }`
+ * - errors: `400 { error: { code: 'BAD_REQUEST' | 'BAD_CURSOR', message } }`; `404`, `405`, `413`,
+ *   `415` for requests that do not reach a route; `5xx` otherwise (`503` when the service's own
+ *   database does not answer, `500` for anything unexpected, with a generic message).
+ *
+ * Field names are the dataset's logical names. The service validates every field, condition field
+ * and `orderBy` field against its dataset definition and refuses unknown ones; it never maps a name
+ * it receives to a column other than through its own table mapping.
+ */
+import { COMPARISON_OPS } from '../connector.ts';
+import type { ComparisonOp, Condition, OrderBy, Row, Scalar } from '../connector.ts';
+import type { DatasetDef, FieldType } from '../datasets.ts';
+
+/** At most this many keys in one lookup request (the client splits larger batches itself). */
+export const MAX_LOOKUP_KEYS = 1_000;
+/** At most this many rows in one find page. */
+export const MAX_PAGE_SIZE = 1_000;
+/** Request bodies above this size are refused with 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Limits that keep a condition tree cheap to validate and compile. */
+export const MAX_CONDITION_DEPTH = 8;
+export const MAX_CONDITION_NODES = 200;
+export const MAX_IN_VALUES = 1_000;
+export const MAX_KEY_LENGTH = 128;
+export const MAX_CURSOR_LENGTH = 4_096;
+
+export const PROTOCOL_PATHS = { lookup: '/lookup', find: '/find', health: '/health' } as const;
+
+export interface LookupBody {
+  by: string;
+  keys: string[];
+  fields: string[];
+  conditions: Condition[];
+}
+
+export interface LookupResult {
+  rows: Row[];
+}
+
+export interface FindBody {
+  fields: string[];
+  where: Condition[];
+  conditions: Condition[];
+  orderBy?: OrderBy;
+  first: number;
+  after?: string | null;
+  withTotalCount?: boolean;
+}
+
+export interface FindResult {
+  rows: Row[];
+  cursors: string[];
+  hasNextPage: boolean;
+  totalCount?: number;
+}
+
+export interface HealthResult {
+  status: 'ok';
+}
+
+/** Codes a 400 carries; the others accompany 404, 405, 413, 415, 500 and 503. */
+export type ProtocolErrorCode =
+  | 'BAD_REQUEST'
+  | 'BAD_CURSOR'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export interface ErrorResult {
+  error: { code: ProtocolErrorCode; message: string };
+}
+
+/** A request body that does not follow the protocol. Its message is safe to send back (no values echoed). */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request validation (service side; the client runs it too before sending, to fail fast)
+// ---------------------------------------------------------------------------------------------
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Quotes a name for an error message without echoing arbitrary input at length. */
+function quote(name: string): string {
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+  return JSON.stringify(shown);
+}
+
+function checkKnownKeys(value: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new ProtocolError(`${what}: unexpected property ${quote(key)}`);
+  }
+}
+
+function checkField(dataset: DatasetDef, field: unknown, what: string): string {
+  if (typeof field !== 'string' || field.length === 0) throw new ProtocolError(`${what} must be a non-empty string`);
+  if (!dataset.fields.some((f) => f.name === field)) {
+    throw new ProtocolError(`${what}: unknown field ${quote(field)} for dataset ${dataset.name}`);
+  }
+  return field;
+}
+
+function checkFields(dataset: DatasetDef, fields: unknown): string[] {
+  if (!Array.isArray(fields)) throw new ProtocolError('fields must be an array of field names');
+  if (fields.length > dataset.fields.length * 2) throw new ProtocolError('fields: too many entries');
+  return [...new Set(fields.map((f, i) => checkField(dataset, f, `fields[${i}]`)))];
+}
+
+function checkCondition(dataset: DatasetDef, value: unknown, path: string, depth: number, budget: { nodes: number }): Condition {
+  if (depth > MAX_CONDITION_DEPTH) throw new ProtocolError(`${path}: conditions nested deeper than ${MAX_CONDITION_DEPTH}`);
+  if (--budget.nodes < 0) throw new ProtocolError(`conditions: more than ${MAX_CONDITION_NODES} nodes`);
+  if (!isPlainObject(value)) throw new ProtocolError(`${path} must be an object`);
+  if ('all' in value || 'any' in value) {
+    const kind = 'all' in value ? 'all' : 'any';
+    checkKnownKeys(value, [kind], path);
+    const list = value[kind];
+    if (!Array.isArray(list) || list.length === 0) throw new ProtocolError(`${path}.${kind} must be a non-empty array`);
+    const children = list.map((c, i) => checkCondition(dataset, c, `${path}.${kind}[${i}]`, depth + 1, budget));
+    return kind === 'all' ? { all: children } : { any: children };
+  }
+  checkKnownKeys(value, ['field', 'op', 'value'], path);
+  const field = checkField(dataset, value.field, `${path}.field`);
+  const op = value.op;
+  if (typeof op !== 'string' || !(COMPARISON_OPS as readonly string[]).includes(op)) {
+    throw new ProtocolError(`${path}.op must be one of ${COMPARISON_OPS.join(', ')}`);
+  }
+  if (!('value' in value)) throw new ProtocolError(`${path}.value is required`);
+  const operand = value.value;
+  const type = dataset.fields.find((f) => f.name === field)!.type;
+  if (op === 'in') {
+    if (!Array.isArray(operand) || operand.length > MAX_IN_VALUES) {
+      throw new ProtocolError(`${path}.value must be an array of at most ${MAX_IN_VALUES} values for 'in'`);
+    }
+    operand.forEach((v, i) => checkValue(v, type, `${path}.value[${i}]`));
+    return { field, op, value: operand as Scalar[] };
+  }
+  if (op === 'startsWith') {
+    if (typeof operand !== 'string' || type !== 'string') {
+      throw new ProtocolError(`${path}: 'startsWith' needs a text field and a string value`);
+    }
+    return { field, op, value: operand };
+  }
+  checkValue(operand, type, `${path}.value`);
+  if (operand === null && op !== 'eq' && op !== 'ne') throw new ProtocolError(`${path}.value may be null only for 'eq' and 'ne'`);
+  return { field, op: op as ComparisonOp, value: operand as Scalar };
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A condition value must have the field's type, so the database never sees a type mismatch. */
+function checkValue(value: unknown, type: FieldType, path: string): void {
+  if (value === null) return;
+  const ok =
+    type === 'string'
+      ? typeof value === 'string'
+      : type === 'date'
+        ? typeof value === 'string' && DATE.test(value)
+        : type === 'int'
+          ? typeof value === 'number' && Number.isSafeInteger(value)
+          : type === 'number'
+            ? typeof value === 'number' && Number.isFinite(value)
+            : typeof value === 'boolean';
+  if (!ok) throw new ProtocolError(`${path} must be ${type === 'date' ? 'a YYYY-MM-DD date' : `of type ${type}`}`);
+}
+
+function checkConditions(dataset: DatasetDef, value: unknown, name: string, budget: { nodes: number }): Condition[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ProtocolError(`${name} must be an array of conditions`);
+  return value.map((c, i) => checkCondition(dataset, c, `${name}[${i}]`, 1, budget));
+}
+
+/** Validates a `/lookup` body against the dataset; returns a normalised copy or throws {@link ProtocolError}. */
+export function parseLookupBody(dataset: DatasetDef, body: unknown): LookupBody {
+  if (!isPlainObject(body)) throw new ProtocolError('body must be a JSON object');
+  checkKnownKeys(body, ['by', 'keys', 'fields', 'conditions'], 'body');
+  const by = body.by;
+  if (typeof by !== 'string' || (by !== dataset.key && !dataset.lookupFields.includes(by))) {
+    throw new ProtocolError(`by must be ${[dataset.key, ...dataset.lookupFields].map(quote).join(' or ')}`);
+  }
+  const keys = body.keys;
+  if (!Array.isArray(keys)) throw new ProtocolError('keys must be an array of strings');
+  if (keys.length > MAX_LOOKUP_KEYS) throw new ProtocolError(`keys: at most ${MAX_LOOKUP_KEYS} per request`);
+  for (const key of keys) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new ProtocolError(`keys must be non-empty strings of at most ${MAX_KEY_LENGTH} characters`);
+    }
+  }
+  const fields = checkFields(dataset, body.fields);
+  const conditions = checkConditions(dataset, body.conditions, 'conditions', { nodes: MAX_CONDITION_NODES });
+  return { by, keys: [...new Set(keys as string[])], fields, conditions };
+}
+
+/** Validates a `/find` body against the dataset; returns a normalised copy or throws {@link ProtocolError}. */
+export function parseFindBody(dataset: DatasetDef, body: unknown): FindBody {
+  if (!isPlainObject(body)) throw new ProtocolError('body must be a JSON object');
+  checkKnownKeys(body, ['fields', 'where', 'conditions', 'orderBy', 'first', 'after', 'withTotalCount'], 'body');
+  const fields = checkFields(dataset, body.fields);
+  const budget = { nodes: MAX_CONDITION_NODES };
+  const where = checkConditions(dataset, body.where, 'where', budget);
+  const conditions = checkConditions(dataset, body.conditions, 'conditions', budget);
+  const first = body.first;
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new ProtocolError(`first must be an integer between 0 and ${MAX_PAGE_SIZE}`);
+  }
+  const result: FindBody = { fields, where, conditions, first };
+  if (body.orderBy !== undefined && body.orderBy !== null) {
+    const orderBy = body.orderBy;
+    if (!isPlainObject(orderBy)) throw new ProtocolError('orderBy must be an object');
+    checkKnownKeys(orderBy, ['field', 'direction'], 'orderBy');
+    const field = checkField(dataset, orderBy.field, 'orderBy.field');
+    if (orderBy.direction !== 'asc' && orderBy.direction !== 'desc') throw new ProtocolError("orderBy.direction must be 'asc' or 'desc'");
+    result.orderBy = { field, direction: orderBy.direction };
+  }
+  if (body.after !== undefined && body.after !== null) {
+    if (typeof body.after !== 'string' || body.after.length > MAX_CURSOR_LENGTH) {
+      throw new ProtocolError(`after must be a cursor string of at most ${MAX_CURSOR_LENGTH} characters`);
+    }
+    result.after = body.after;
+  }
+  if (body.withTotalCount !== undefined) {
+    if (typeof body.withTotalCount !== 'boolean') throw new ProtocolError('withTotalCount must be a boolean');
+    result.withTotalCount = body.withTotalCount;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response validation (client side)
+// ---------------------------------------------------------------------------------------------
+
+function isRowArray(value: unknown): value is Row[] {
+  return Array.isArray(value) && value.every(isPlainObject);
+}
+
+export function isLookupResult(value: unknown): value is LookupResult {
+  return isPlainObject(value) && isRowArray(value.rows);
+}
+
+export function isFindResult(value: unknown): value is FindResult {
+  if (!isPlainObject(value) || !isRowArray(value.rows)) return false;
+  const { cursors, hasNextPage, totalCount } = value;
+  return (
+    Array.isArray(cursors) &&
+    cursors.length === value.rows.length &&
+    cursors.every((c) => typeof c === 'string') &&
+    typeof hasNextPage === 'boolean' &&
+    (totalCount === undefined || (typeof totalCount === 'number' && Number.isInteger(totalCount) && totalCount >= 0))
+  );
+}
+
+export function isHealthResult(value: unknown): value is HealthResult {
+  return isPlainObject(value) && value.status === 'ok';
+}
+
+export function isErrorResult(value: unknown): value is ErrorResult {
+  return isPlainObject(value) && isPlainObject(value.error) && typeof value.error.code === 'string';
+}

@@ -1,0 +1,297 @@
+/**
+ * The PostgreSQL adapter of the Connector port (kysely over a `pg` pool or PGlite).
+ *
+ * - Selects only the requested columns.
+ * - Pushes the scope (street codes + compiled conditions) into the WHERE clause of every query.
+ * - Keyset pagination on (order column, row id): stable cursors, no OFFSET.
+ * - Batched lookups: one query per batch of keys.
+ * - Identifiers come only from {@link PostgresTableMapping}; values are always parameters.
+ */
+import { createHash } from 'node:crypto';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { Condition, Connector, FindRequest, LookupRequest, Page, Row, Scope } from '../connector.ts';
+import { assertScope } from '../connector.ts';
+import { ConnectorError } from '../connector-error.ts';
+import type { DatasetDef, FieldDef } from '../datasets.ts';
+import { ageOn, todayInCity } from '../derived-fields.ts';
+import { compileConditions, type ColumnResolver } from './condition-compiler.ts';
+
+/** Where a dataset lives in a PostgreSQL source, and how its logical fields map to columns. */
+export interface PostgresTableMapping {
+  readonly schema: string;
+  readonly table: string;
+  /** A unique, never-reused, monotonically assigned column used as the keyset tiebreaker. */
+  readonly rowId: string;
+  /** Logical field → column. Derived fields (age) are not listed. */
+  readonly columns: Readonly<Record<string, string>>;
+}
+
+export interface PostgresConnectorOptions {
+  readonly dataset: DatasetDef;
+  readonly db: Kysely<any>;
+  readonly table: PostgresTableMapping;
+  /** Observes every statement sent (tests read the SQL; metrics time it). */
+  readonly onQuery?: (query: { sql: string; parameters: readonly unknown[] }) => void;
+  /** Largest number of keys in one lookup statement; larger lists are split. */
+  readonly maxBatch?: number;
+}
+
+interface CursorData {
+  /** Fingerprint of the query the cursor belongs to. */
+  f: string;
+  /** Order value of the last row (absent when ordered by row id only). */
+  v?: unknown;
+  /** Row id of the last row. */
+  r: string;
+}
+
+const ROW_ID = '__rid';
+
+export class PostgresConnector implements Connector {
+  readonly dataset: DatasetDef;
+  readonly #db: Kysely<any>;
+  readonly #table: PostgresTableMapping;
+  readonly #qualified: string;
+  readonly #fields: ReadonlyMap<string, FieldDef>;
+  readonly #onQuery?: PostgresConnectorOptions['onQuery'];
+  readonly #maxBatch: number;
+  readonly #columns: ColumnResolver;
+
+  constructor(options: PostgresConnectorOptions) {
+    this.dataset = options.dataset;
+    this.#db = options.db;
+    this.#table = options.table;
+    this.#qualified = `${options.table.schema}.${options.table.table}`;
+    this.#fields = new Map(options.dataset.fields.map((f) => [f.name, f]));
+    this.#onQuery = options.onQuery;
+    this.#maxBatch = options.maxBatch ?? 1000;
+    const table = options.table;
+    const fields = this.#fields;
+    const name = options.dataset.name;
+    this.#columns = {
+      column(field) {
+        const column = table.columns[field];
+        if (!column) throw new TypeError(`${name} has no column for field ${JSON.stringify(field)}`);
+        return `${table.table}.${column}`;
+      },
+      derivedFrom(field) {
+        const def = fields.get(field);
+        if (!def) throw new TypeError(`${name} has no field ${JSON.stringify(field)}`);
+        return def.derivedFrom;
+      },
+    };
+  }
+
+  async find(request: FindRequest): Promise<Page> {
+    assertScope(request.scope, this.dataset.name);
+    const today = todayInCity();
+    const orderField = request.orderBy?.field;
+    const direction = request.orderBy?.direction ?? 'asc';
+    const orderColumn = orderField ? this.#orderColumn(orderField) : undefined;
+    const fingerprint = this.#fingerprint(request);
+    const cursor = request.after ? this.#decodeCursor(request.after, fingerprint) : undefined;
+    const first = Math.max(0, Math.floor(request.first));
+
+    const base = (eb: ExpressionBuilder<any, any>) => this.#where(eb, request.scope, request.where ?? [], today);
+    let query = this.#db
+      .selectFrom(`${this.#qualified} as ${this.#table.table}`)
+      .select(this.#selection(request.fields))
+      .select(sql.ref(`${this.#table.table}.${this.#table.rowId}`).as(ROW_ID))
+      .where(base);
+    if (orderColumn) query = query.select(sql.ref(orderColumn).as('__order'));
+    if (cursor) {
+      const rid = sql.ref(`${this.#table.table}.${this.#table.rowId}`);
+      const cmp = direction === 'asc' ? sql.raw('>') : sql.raw('<');
+      query = orderColumn
+        ? query.where(sql<SqlBool>`(${sql.ref(orderColumn)}, ${rid}) ${cmp} (${cursor.v as string}, ${cursor.r})`)
+        : query.where(sql<SqlBool>`${rid} ${cmp} ${cursor.r}`);
+    }
+    if (orderColumn) query = query.orderBy(sql.ref(orderColumn), direction);
+    query = query.orderBy(sql.ref(`${this.#table.table}.${this.#table.rowId}`), direction).limit(first + 1);
+
+    const countQuery = request.withTotalCount
+      ? this.#db
+          .selectFrom(`${this.#qualified} as ${this.#table.table}`)
+          .select(sql<string>`count(*)`.as('count'))
+          .where(base)
+      : undefined;
+
+    const [rows, count] = await Promise.all([
+      this.#run(query),
+      countQuery ? this.#run(countQuery) : Promise.resolve(undefined),
+    ]);
+    const pageRows = rows.slice(0, first);
+    return {
+      rows: pageRows.map((r) => this.#toRow(r, request.fields, today)),
+      cursors: pageRows.map((r) =>
+        encodeCursor({ f: fingerprint, r: String(r[ROW_ID]), ...(orderColumn ? { v: cursorValue(r.__order) } : {}) }),
+      ),
+      hasNextPage: rows.length > first,
+      totalCount: count ? Number(count[0]?.count ?? 0) : undefined,
+    };
+  }
+
+  async lookup(request: LookupRequest): Promise<Row[]> {
+    assertScope(request.scope, this.dataset.name);
+    if (request.by !== this.dataset.key && !this.dataset.lookupFields.includes(request.by)) {
+      throw new TypeError(`${this.dataset.name} cannot be looked up by ${request.by}`);
+    }
+    const keys = [...new Set(request.keys)];
+    if (keys.length === 0) return [];
+    const today = todayInCity();
+    const byColumn = this.#columns.column(request.by);
+    const fields = request.fields.includes(request.by) ? request.fields : [...request.fields, request.by];
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += this.#maxBatch) chunks.push(keys.slice(i, i + this.#maxBatch));
+    const results = await Promise.all(
+      chunks.map((chunk) =>
+        this.#run(
+          this.#db
+            .selectFrom(`${this.#qualified} as ${this.#table.table}`)
+            .select(this.#selection(fields))
+            .where((eb) => eb.and([eb(eb.ref(byColumn), 'in', chunk), this.#where(eb, request.scope, [], today)])),
+        ),
+      ),
+    );
+    return results.flat().map((r) => this.#toRow(r, fields, today));
+  }
+
+  async health(): Promise<void> {
+    await this.#run(this.#db.selectFrom(`${this.#qualified} as ${this.#table.table}`).select(sql`1`.as('one')).limit(1));
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to whoever opened it (several connectors may share one); nothing to do here.
+  }
+
+  #where(
+    eb: ExpressionBuilder<any, any>,
+    scope: Scope,
+    where: readonly Condition[],
+    today: string,
+  ): Expression<SqlBool> {
+    const parts: Expression<SqlBool>[] = [];
+    const streetField = this.dataset.streetField;
+    if (streetField && scope.streets !== 'all') {
+      parts.push(
+        scope.streets.length === 0
+          ? sql<SqlBool>`false`
+          : eb(eb.ref(this.#columns.column(streetField)), 'in', [...scope.streets]),
+      );
+    }
+    if (scope.conditions.length > 0) parts.push(compileConditions(eb, scope.conditions, this.#columns, today));
+    if (where.length > 0) parts.push(compileConditions(eb, where, this.#columns, today));
+    return eb.and(parts);
+  }
+
+  /** Columns to select, aliased to logical names; a derived field brings its source column. */
+  #selection(fields: readonly string[]) {
+    const wanted = new Set<string>();
+    for (const field of fields) {
+      const def = this.#fields.get(field);
+      if (!def) throw new TypeError(`${this.dataset.name} has no field ${JSON.stringify(field)}`);
+      wanted.add(def.derivedFrom ?? field);
+    }
+    return [...wanted].map((field) => sql.ref(this.#columns.column(field)).as(field));
+  }
+
+  #orderColumn(field: string): string {
+    const def = this.#fields.get(field);
+    if (!def || def.derivedFrom || def.internal) throw new TypeError(`${this.dataset.name} cannot be ordered by ${field}`);
+    return this.#columns.column(field);
+  }
+
+  #toRow(raw: Record<string, unknown>, fields: readonly string[], today: string): Row {
+    const row: Row = {};
+    for (const field of fields) {
+      const def = this.#fields.get(field)!;
+      if (def.derivedFrom === 'birthDate') {
+        const birth = normalize(raw.birthDate, 'date');
+        row[field] = typeof birth === 'string' ? ageOn(birth, today) : null;
+      } else {
+        row[field] = normalize(raw[field], def.type);
+      }
+    }
+    return row;
+  }
+
+  #fingerprint(request: FindRequest): string {
+    return createHash('sha256')
+      .update(
+        JSON.stringify([this.dataset.name, request.orderBy ?? null, request.where ?? [], request.scope.streets, request.scope.conditions]),
+      )
+      .digest('base64url')
+      .slice(0, 16);
+  }
+
+  #decodeCursor(cursor: string, fingerprint: string): CursorData {
+    let data: CursorData;
+    try {
+      data = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorData;
+    } catch {
+      throw new ConnectorError('bad-cursor', this.dataset.name, 'malformed cursor');
+    }
+    if (!data || typeof data !== 'object' || typeof data.f !== 'string' || typeof data.r !== 'string' || !/^\d{1,19}$/.test(data.r)) {
+      throw new ConnectorError('bad-cursor', this.dataset.name, 'malformed cursor');
+    }
+    if (data.f !== fingerprint) {
+      throw new ConnectorError('bad-cursor', this.dataset.name, 'cursor belongs to another query (order, filter or scope differ)');
+    }
+    if ('v' in data && !['string', 'number'].includes(typeof data.v)) {
+      throw new ConnectorError('bad-cursor', this.dataset.name, 'malformed cursor');
+    }
+    return data;
+  }
+
+  async #run(query: { compile(): { sql: string; parameters: readonly unknown[] }; execute(): Promise<any[]> }): Promise<any[]> {
+    if (this.#onQuery) {
+      const compiled = query.compile();
+      this.#onQuery({ sql: compiled.sql, parameters: compiled.parameters });
+    }
+    try {
+      return await query.execute();
+    } catch (error) {
+      if (error instanceof TypeError) throw error;
+      throw toConnectorError(error, this.dataset.name);
+    }
+  }
+}
+
+function encodeCursor(data: CursorData): string {
+  return Buffer.from(JSON.stringify(data), 'utf8').toString('base64url');
+}
+
+function cursorValue(value: unknown): string | number {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === 'number') return value;
+  return String(value);
+}
+
+/** Maps driver values onto the API's types: dates as `YYYY-MM-DD`, numerics as numbers. */
+function normalize(value: unknown, type: FieldDef['type']): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'date':
+      if (value instanceof Date) return value.toISOString().slice(0, 10);
+      return String(value).slice(0, 10);
+    case 'int':
+    case 'number':
+      return typeof value === 'number' ? value : Number(value);
+    case 'boolean':
+      return Boolean(value);
+    default:
+      return typeof value === 'string' ? value.trimEnd() : String(value);
+  }
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** Any failure of the database becomes a ConnectorError without SQL or connection details. */
+function toConnectorError(error: unknown, source: string): ConnectorError {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === '57014') return new ConnectorError('timeout', source, `source ${source} did not answer in time`, { cause: error });
+  if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) {
+    return new ConnectorError('unavailable', source, `source ${source} is unavailable`, { cause: error });
+  }
+  return new ConnectorError('unavailable', source, `source ${source} failed to answer`, { cause: error });
+}

@@ -1,0 +1,41 @@
+/**
+ * `npm run policy:check [dir]`: validate the policy-as-code files (default: the shipped `policies/`).
+ *
+ * Prints one `file:line: message` per problem and exits 1 when there is any; otherwise prints a
+ * summary and exits 0. Exit 2 when the check itself could not run.
+ */
+import path from 'node:path';
+import { loadPolicyDirectory } from '../../policies/policy-files.ts';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const arg = argv[0];
+  if (arg === '--help' || arg === '-h') {
+    process.stdout.write('usage: npm run policy:check -- [policy directory]\n');
+    return 0;
+  }
+  const dir = arg === undefined ? undefined : path.resolve(arg);
+  const { set, problems } = await loadPolicyDirectory(dir);
+  const shown = (file: string) => {
+    const rel = path.relative(process.cwd(), file);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  };
+  for (const p of problems) {
+    process.stdout.write(p.line > 0 ? `${shown(p.file)}:${p.line}: ${p.message}\n` : `${shown(p.file)}: ${p.message}\n`);
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} found\n`);
+    return 1;
+  }
+  process.stdout.write(`policies OK: ${set.duties.length} duties, ${set.grants.length} grants\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`policy:check could not run: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

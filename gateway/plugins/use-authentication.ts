@@ -1,0 +1,76 @@
+/**
+ * useAuthentication: every GraphQL request carries a valid bearer token, or gets 401
+ * UNAUTHENTICATED and nothing else runs. The refusal itself is audited (fail-closed: if that
+ * event cannot be stored the caller gets 503).
+ */
+import type { Plugin } from 'graphql-yoga';
+import type { AuditSink } from '../audit/audit-event.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { requestState, type Viewer } from '../context.ts';
+import { GatewayError, normalizeError } from '../errors.ts';
+
+export interface AuthenticationOptions {
+  readonly authenticator: Authenticator;
+  readonly audit: AuditSink;
+}
+
+const viewers = new WeakMap<Request, Viewer>();
+
+/** GraphiQL's page is served to browsers without a token; the queries it sends need one. */
+function wantsGraphiQL(request: Request): boolean {
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+}
+
+export function errorResponse(error: GatewayError): Response {
+  return new Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }), {
+    status: error.status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      ...(error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {}),
+    },
+  });
+}
+
+export function useAuthentication(options: AuthenticationOptions): Plugin {
+  return {
+    async onRequest({ request, endResponse }) {
+      if (wantsGraphiQL(request)) return;
+      const started = Date.now();
+      try {
+        viewers.set(request, await options.authenticator.authenticate(request.headers.get('authorization')));
+      } catch (caught) {
+        const error = normalizeError(caught);
+        try {
+          await options.audit.append({
+            time: new Date(started),
+            durationMs: Date.now() - started,
+            actor: { sub: null, org: null, roles: [] },
+            purpose: request.headers.get('x-purpose'),
+            operationType: 'http',
+            operationName: null,
+            operationHash: null,
+            fields: [],
+            decision: 'deny',
+            reason: `${error.code}: ${error.message}`,
+            rows: 0,
+            subjects: [],
+            requestId: crypto.randomUUID(),
+          });
+        } catch {
+          endResponse(errorResponse(new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable')));
+          return;
+        }
+        endResponse(errorResponse(error));
+      }
+    },
+    onContextBuilding({ context }) {
+      const request = (context as { request?: Request }).request;
+      const state = requestState(context);
+      if (request) {
+        state.viewer = viewers.get(request);
+        const purpose = request.headers.get('x-purpose')?.trim();
+        state.purpose = purpose ? purpose : undefined;
+      }
+    },
+  };
+}

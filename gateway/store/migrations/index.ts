@@ -1,0 +1,13 @@
+/** The gateway store's migrations, in order. Add a file, then list it here. */
+import type { Migration, MigrationProvider } from 'kysely';
+import { policyMigration } from './0001-policy.ts';
+import { auditMigration } from './0002-audit.ts';
+
+export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-policy': policyMigration,
+  '0002-audit': auditMigration,
+};
+
+export const storeMigrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...STORE_MIGRATIONS }),
+};

@@ -1,0 +1,126 @@
+/**
+ * Turns Casbin's decisions and the grants behind them into an {@link AccessPlan} for one
+ * (organisation, purpose). Pure: the authorizer feeds it the enforcer and the grants it loaded.
+ */
+import type { Condition } from '../connectors/connector.ts';
+import { DATASETS, streetCodeOf, type DatasetName } from '../connectors/datasets.ts';
+import type { AccessPlan, DatasetAccess, FieldAccess, FieldDecision } from './access-plan.ts';
+import type { DutyDef } from './policy-files.ts';
+import type { StoredGrant } from './policy-store.ts';
+
+/** The part of Casbin the compiler needs: a decision with the rule that made it. */
+export type Decide = (sub: string, duty: string, obj: string, act: 'read' | 'read_masked') => [boolean, string[]];
+
+export interface CompileInput {
+  readonly org: string;
+  readonly purpose: string;
+  readonly duties: ReadonlyMap<string, DutyDef>;
+  readonly grants: ReadonlyMap<string, StoredGrant>;
+  readonly decide: Decide;
+  readonly policyVersion: number;
+  readonly now: number;
+}
+
+/** Whether a grant counts at `now`: not revoked, inside its validity period. */
+export function grantIsValid(grant: StoredGrant | undefined, now: number): boolean {
+  if (!grant || grant.revokedAt) return false;
+  if (grant.validFrom && Date.parse(grant.validFrom) > now) return false;
+  if (grant.validUntil && Date.parse(grant.validUntil) <= now) return false;
+  return true;
+}
+
+export function compileAccessPlan(input: CompileInput): AccessPlan {
+  const { org, purpose, now } = input;
+  const street = streetCodeOf(org) ?? null;
+  const duty = input.duties.get(purpose);
+  const decisions = new Map<string, FieldDecision>();
+  const datasets = new Map<DatasetName, DatasetAccess>();
+
+  let refusal: string | null = null;
+  if (!street) refusal = `organisation ${org} is not a street office; shared data is read by streets only`;
+  else if (!duty) refusal = `unknown purpose "${purpose}"`;
+  else if (duty.streets !== 'all' && !duty.streets.includes(street)) {
+    refusal = `duty "${purpose}" is not delegated to street ${street}`;
+  }
+
+  for (const dataset of Object.values(DATASETS)) {
+    const fields = new Map<string, FieldAccess>();
+    const contributing = new Set<string>();
+    for (const def of dataset.fields) {
+      if (def.internal) continue;
+      const obj = `${dataset.name}.${def.name}`;
+      if (refusal) {
+        decisions.set(obj, { field: obj, access: 'denied', grant: null, rule: refusal });
+        continue;
+      }
+      const decision = decideField(input, street!, obj);
+      decisions.set(obj, decision);
+      if (decision.access !== 'denied') {
+        fields.set(def.name, decision.access);
+        if (decision.grant) contributing.add(decision.grant);
+      }
+    }
+    if (fields.size === 0) continue;
+    datasets.set(dataset.name, {
+      dataset: dataset.name,
+      fields,
+      grants: [...contributing],
+      scope: { streets: [street!], conditions: rowConditions(input, street!, dataset.name) },
+    });
+  }
+
+  return {
+    org,
+    purpose,
+    street,
+    policyVersion: input.policyVersion,
+    refusal,
+    datasets,
+    decisions,
+    expiresAt: nextValidityChange(input.grants, now),
+  };
+}
+
+function decideField(input: CompileInput, street: string, obj: string): FieldDecision {
+  const [full, fullRule] = input.decide(street, input.purpose, obj, 'read');
+  if (full) return { field: obj, access: 'full', grant: fullRule[5] ?? null, rule: fullRule.join(', ') };
+  const [masked, maskedRule] = input.decide(street, input.purpose, obj, 'read_masked');
+  if (masked) return { field: obj, access: 'masked', grant: maskedRule[5] ?? null, rule: maskedRule.join(', ') };
+  // A deny line that matched is named; otherwise it is the default.
+  const denyRule = fullRule.length > 0 ? fullRule : maskedRule;
+  return {
+    field: obj,
+    access: 'denied',
+    grant: null,
+    rule: denyRule.length > 0 ? `denied by ${denyRule.join(', ')}` : `no valid grant for ${obj} under "${input.purpose}"`,
+  };
+}
+
+/**
+ * Rows of `dataset` the purpose may see: a row qualifies when some valid grant of the dataset for
+ * this street and duty admits it. A grant without a row condition admits every row of the street.
+ */
+function rowConditions(input: CompileInput, street: string, dataset: DatasetName): Condition[] {
+  const conditions: Condition[] = [];
+  for (const grant of input.grants.values()) {
+    if (grant.dataset !== dataset || grant.duty !== input.purpose || !grantIsValid(grant, input.now)) continue;
+    if (grant.streets !== 'all' && !grant.streets.includes(street)) continue;
+    if (grant.rows === null) return [];
+    conditions.push(grant.rows);
+  }
+  if (conditions.length === 0) return [];
+  return conditions.length === 1 ? [conditions[0]!] : [{ any: conditions }];
+}
+
+function nextValidityChange(grants: ReadonlyMap<string, StoredGrant>, now: number): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const grant of grants.values()) {
+    if (grant.revokedAt) continue;
+    for (const boundary of [grant.validFrom, grant.validUntil]) {
+      if (!boundary) continue;
+      const at = Date.parse(boundary);
+      if (at > now && at < next) next = at;
+    }
+  }
+  return next;
+}

@@ -1,0 +1,246 @@
+/**
+ * Duties, grants and their Casbin lines in the gateway store (kysely: PGlite or PostgreSQL).
+ *
+ * Grants are the data owners' words; Casbin lines are derived from them in the same transaction,
+ * so the two never disagree. Every change bumps `policy_version`, which instances compare to know
+ * they are stale even when a change notification was lost.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Adapter, Model } from 'casbin';
+import type { Condition } from '../connectors/connector.ts';
+import type { DatasetName } from '../connectors/datasets.ts';
+import type { DutyDef, GrantDef } from './policy-files.ts';
+
+export interface StoredGrant extends GrantDef {
+  readonly origin: 'file' | 'api';
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+  readonly revokedBy: string | null;
+}
+
+/** Casbin lines (`p, sub, dom, obj, act, eft, grant`) for one grant. */
+export function casbinLines(grant: GrantDef): string[][] {
+  const subjects = grant.streets === 'all' ? ['*'] : grant.streets;
+  const lines: string[][] = [];
+  for (const sub of subjects) {
+    for (const [field, access] of Object.entries(grant.fields)) {
+      lines.push([sub, grant.duty, `${grant.dataset}.${field}`, access === 'full' ? 'read' : 'read_masked', 'allow', grant.id]);
+    }
+  }
+  return lines;
+}
+
+function toIso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+function parseJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+function rowToGrant(row: Record<string, unknown>): StoredGrant {
+  return {
+    id: row.id as string,
+    owner: row.owner as string,
+    dataset: row.dataset as DatasetName,
+    duty: row.duty as string,
+    streets: parseJson<'all' | string[]>(row.streets),
+    fields: parseJson<GrantDef['fields']>(row.fields),
+    rows: row.row_condition === null || row.row_condition === undefined ? null : parseJson<Condition>(row.row_condition),
+    validFrom: toIso(row.valid_from),
+    validUntil: toIso(row.valid_until),
+    origin: row.origin as 'file' | 'api',
+    createdBy: row.created_by as string,
+    createdAt: toIso(row.created_at)!,
+    revokedAt: toIso(row.revoked_at),
+    revokedBy: (row.revoked_by as string | null) ?? null,
+  };
+}
+
+function rowToDuty(row: Record<string, unknown>): DutyDef {
+  return {
+    id: row.id as string,
+    title: row.title as string,
+    delegatedBy: row.delegated_by as string,
+    streets: parseJson<'all' | string[]>(row.streets),
+  };
+}
+
+function grantValues(grant: GrantDef) {
+  return {
+    owner: grant.owner,
+    dataset: grant.dataset,
+    duty: grant.duty,
+    streets: JSON.stringify(grant.streets),
+    fields: JSON.stringify(grant.fields),
+    row_condition: grant.rows === null ? null : JSON.stringify(grant.rows),
+    valid_from: grant.validFrom,
+    valid_until: grant.validUntil,
+  };
+}
+
+export class PolicyStore {
+  constructor(private readonly db: Kysely<any>) {}
+
+  async version(): Promise<number> {
+    const row = await this.db.selectFrom('policy_version').select('version').where('id', '=', 1).executeTakeFirst();
+    return Number(row?.version ?? 0);
+  }
+
+  async duties(): Promise<DutyDef[]> {
+    const rows = await this.db.selectFrom('duty').selectAll().orderBy('id').execute();
+    return rows.map(rowToDuty);
+  }
+
+  /** All grants, revoked ones included (they carry revokedAt). */
+  async grants(filter: { dataset?: string; duty?: string } = {}): Promise<StoredGrant[]> {
+    let query = this.db.selectFrom('grant').selectAll().orderBy('id');
+    if (filter.dataset) query = query.where('dataset', '=', filter.dataset);
+    if (filter.duty) query = query.where('duty', '=', filter.duty);
+    return (await query.execute()).map(rowToGrant);
+  }
+
+  async grant(id: string): Promise<StoredGrant | undefined> {
+    const row = await this.db.selectFrom('grant').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? rowToGrant(row) : undefined;
+  }
+
+  /**
+   * Makes the store hold the policy files' duties and grants (idempotent). A file grant revoked at
+   * run time stays revoked across restarts; a grant removed from the files is revoked.
+   * @returns whether anything changed.
+   */
+  async syncFromFiles(duties: readonly DutyDef[], grants: readonly GrantDef[]): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      let changed = false;
+      const existingDuties = new Map((await trx.selectFrom('duty').selectAll().execute()).map((r) => [r.id as string, rowToDuty(r)]));
+      for (const duty of duties) {
+        const old = existingDuties.get(duty.id);
+        if (old && JSON.stringify(old) === JSON.stringify(duty)) continue;
+        changed = true;
+        const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), updated_at: sql`now()` };
+        if (old) await trx.updateTable('duty').set(values).where('id', '=', duty.id).execute();
+        else await trx.insertInto('duty').values({ id: duty.id, origin: 'file', ...values }).execute();
+      }
+      const existing = new Map((await trx.selectFrom('grant').selectAll().execute()).map((r) => [r.id as string, rowToGrant(r)]));
+      const inFiles = new Set(grants.map((g) => g.id));
+      for (const grant of grants) {
+        const old = existing.get(grant.id);
+        if (old) {
+          const same = JSON.stringify(grantValues(old)) === JSON.stringify(grantValues(normalizeGrant(grant)));
+          if (same || old.origin !== 'file') continue;
+          changed = true;
+          await trx.updateTable('grant').set(grantValues(grant)).where('id', '=', grant.id).execute();
+          if (!old.revokedAt) await this.#replaceLines(trx, grant);
+        } else {
+          changed = true;
+          await trx.insertInto('grant').values({ id: grant.id, origin: 'file', created_by: 'policy-files', ...grantValues(grant) }).execute();
+          await this.#replaceLines(trx, grant);
+        }
+      }
+      for (const old of existing.values()) {
+        if (old.origin === 'file' && !old.revokedAt && !inFiles.has(old.id)) {
+          changed = true;
+          await trx.updateTable('grant').set({ revoked_at: sql`now()`, revoked_by: 'policy-files' }).where('id', '=', old.id).execute();
+          await trx.deleteFrom('casbin_rule').where('v5', '=', old.id).execute();
+        }
+      }
+      if (changed) await this.#bump(trx);
+      return changed;
+    });
+  }
+
+  async createGrant(grant: GrantDef, createdBy: string): Promise<StoredGrant> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('grant').values({ id: grant.id, origin: 'api', created_by: createdBy, ...grantValues(grant) }).execute();
+      await this.#replaceLines(trx, grant);
+      await this.#bump(trx);
+      const row = await trx.selectFrom('grant').selectAll().where('id', '=', grant.id).executeTakeFirstOrThrow();
+      return rowToGrant(row);
+    });
+  }
+
+  /** @returns the revoked grant, or undefined when there is no active grant with that id. */
+  async revokeGrant(id: string, revokedBy: string): Promise<StoredGrant | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('grant')
+        .set({ revoked_at: sql`now()`, revoked_by: revokedBy })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) return undefined;
+      await trx.deleteFrom('casbin_rule').where('v5', '=', id).execute();
+      await this.#bump(trx);
+      return rowToGrant(updated);
+    });
+  }
+
+  async upsertDuty(duty: DutyDef): Promise<DutyDef> {
+    await this.db.transaction().execute(async (trx) => {
+      const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), updated_at: sql`now()` };
+      await trx
+        .insertInto('duty')
+        .values({ id: duty.id, origin: 'api', ...values })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
+      await this.#bump(trx);
+    });
+    return duty;
+  }
+
+  /** Casbin lines as stored (for the adapter). */
+  async casbinRules(): Promise<string[][]> {
+    const rows = await this.db.selectFrom('casbin_rule').select(['ptype', 'v0', 'v1', 'v2', 'v3', 'v4', 'v5']).orderBy('id').execute();
+    return rows.map((r) => [r.ptype, r.v0, r.v1, r.v2, r.v3, r.v4, r.v5] as string[]);
+  }
+
+  async #replaceLines(trx: Transaction<any>, grant: GrantDef): Promise<void> {
+    await trx.deleteFrom('casbin_rule').where('v5', '=', grant.id).execute();
+    const lines = casbinLines(grant);
+    for (let i = 0; i < lines.length; i += 500) {
+      await trx
+        .insertInto('casbin_rule')
+        .values(lines.slice(i, i + 500).map(([v0, v1, v2, v3, v4, v5]) => ({ ptype: 'p', v0, v1, v2, v3, v4, v5 })))
+        .execute();
+    }
+  }
+
+  async #bump(trx: Transaction<any>): Promise<void> {
+    await trx.updateTable('policy_version').set({ version: sql`version + 1`, changed_at: sql`now()` }).where('id', '=', 1).execute();
+  }
+}
+
+function normalizeGrant(grant: GrantDef): GrantDef {
+  return { ...grant, validFrom: toIso(grant.validFrom), validUntil: toIso(grant.validUntil) };
+}
+
+/** Casbin's Adapter over the store's `casbin_rule` table. Writes go through {@link PolicyStore}. */
+export class KyselyCasbinAdapter implements Adapter {
+  constructor(private readonly store: PolicyStore) {}
+
+  async loadPolicy(model: Model): Promise<void> {
+    for (const [ptype, ...rule] of await this.store.casbinRules()) {
+      model.addPolicy('p', ptype!, rule);
+    }
+  }
+
+  async savePolicy(): Promise<boolean> {
+    throw new Error('policy lines are derived from grants; change grants instead');
+  }
+
+  async addPolicy(): Promise<void> {
+    throw new Error('policy lines are derived from grants; change grants instead');
+  }
+
+  async removePolicy(): Promise<void> {
+    throw new Error('policy lines are derived from grants; change grants instead');
+  }
+
+  async removeFilteredPolicy(): Promise<void> {
+    throw new Error('policy lines are derived from grants; change grants instead');
+  }
+}

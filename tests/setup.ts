@@ -1,0 +1,138 @@
+/**
+ * One setup module for the integration tests: `createTestGateway()` builds a real runtime on
+ * embedded PGlite (always) or on a fresh database of the real PostgreSQL server named by
+ * TEST_DATABASE_URL, with Redis when TEST_REDIS_URL is set.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import pg from 'pg';
+import { loadConfig, type Config } from '../gateway/config.ts';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../gateway/runtime.ts';
+import { createGateway, type Gateway } from '../gateway/server.ts';
+import { signToken } from '../gateway/auth/token-signer.ts';
+import type { Role } from '../gateway/context.ts';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** Embedded always; real PostgreSQL when TEST_DATABASE_URL is set. */
+export const BACKENDS: readonly Backend[] = ['pglite', ...(process.env.TEST_DATABASE_URL ? (['postgres'] as const) : [])];
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** Creates a uniquely named database on the TEST_DATABASE_URL server; returns its URL and a dropper. */
+export async function freshDatabase(prefix = 'lianqiao_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists "${name}" with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestGatewayOptions extends RuntimeOptions {
+  readonly backend?: Backend;
+  readonly persons?: number;
+  readonly env?: Record<string, string>;
+  /** Use Redis (TEST_REDIS_URL) for multi-instance propagation. */
+  readonly redis?: boolean;
+  /** Share another test gateway's databases (a second instance). */
+  readonly shareWith?: TestGateway;
+}
+
+export interface TestGateway {
+  readonly backend: Backend;
+  readonly runtime: Runtime;
+  readonly gateway: Gateway;
+  readonly config: Config;
+  readonly env: Record<string, string>;
+  /** Runs one GraphQL operation in-process through yoga. */
+  graphql(
+    query: string,
+    options?: { token?: string | null; purpose?: string; variables?: Record<string, unknown>; operationName?: string },
+  ): Promise<{ status: number; body: any }>;
+  token(claims: { sub?: string; org: string; roles: Role[] }, ttl?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const backend = options.backend ?? options.shareWith?.backend ?? 'pglite';
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-test-'));
+  let drop: (() => Promise<void>) | undefined;
+  let env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    JWT_SECRET: TEST_SECRET,
+    SEED_PERSONS: String(options.persons ?? 600),
+    LOG_LEVEL: 'silent',
+    INSTANCE_ID: `test-${Math.random().toString(36).slice(2, 10)}`,
+    ...options.env,
+  };
+  if (options.shareWith) {
+    env = { ...options.shareWith.env, INSTANCE_ID: `test-${Math.random().toString(36).slice(2, 10)}`, ...options.env };
+  } else if (backend === 'postgres') {
+    const db = await freshDatabase();
+    drop = db.drop;
+    env = {
+      ...env,
+      DATABASE_URL: db.url,
+      POPULATION_DATABASE_URL: db.url,
+      HOUSING_DATABASE_URL: db.url,
+      SOCIAL_SECURITY_DATABASE_URL: db.url,
+    };
+  }
+  if (options.redis) {
+    if (!process.env.TEST_REDIS_URL) throw new Error('TEST_REDIS_URL is not set');
+    env.REDIS_URL = process.env.TEST_REDIS_URL;
+  }
+  const config = loadConfig(env);
+  const runtime = await createRuntime(config, {
+    inMemory: backend === 'pglite' && !options.shareWith,
+    policyPollMs: 500,
+    ...options,
+  });
+  const gateway = createGateway(runtime);
+  const token: TestGateway['token'] = (claims, ttl = '1h') =>
+    signToken(TEST_SECRET, { sub: claims.sub ?? `user-${claims.org}`, org: claims.org, roles: claims.roles }, ttl);
+  return {
+    backend,
+    runtime,
+    gateway,
+    config,
+    env,
+    async graphql(query, o = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      if (o.purpose) headers['x-purpose'] = o.purpose;
+      const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables: o.variables, operationName: o.operationName }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    token,
+    async close() {
+      await runtime.close();
+      if (drop) await drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Common principals of the demo policies. */
+export const NANJING_EAST = 'street:310101002';
+export const THE_BUND = 'street:310101013';
+export const TIANPING = 'street:310104003';
