@@ -10,6 +10,7 @@ import { createRuntime } from './runtime.ts';
 import { createGateway } from './server.ts';
 import { demoTokens } from './demo-tokens.ts';
 import { createLogger } from './logger.ts';
+import { gatewayHolding } from './cli/data-dir-lock.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -26,19 +27,10 @@ async function main(): Promise<void> {
   const pidFile = path.join(config.dataDir, 'gateway.pid');
   if (!config.databaseUrl || !config.sources.populationUrl) {
     // One process per embedded PGlite directory: refuse to open it twice.
-    if (fs.existsSync(pidFile)) {
-      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-      let alive = false;
-      try {
-        process.kill(pid, 0);
-        alive = pid !== process.pid;
-      } catch {
-        alive = false;
-      }
-      if (alive) {
-        process.stderr.write(`another gateway (pid ${pid}) is using ${config.dataDir}; stop it first\n`);
-        process.exit(2);
-      }
+    const holder = gatewayHolding(config.dataDir);
+    if (holder) {
+      process.stderr.write(`another gateway (pid ${holder}) is using ${config.dataDir}; stop it first\n`);
+      process.exit(2);
     }
     fs.mkdirSync(config.dataDir, { recursive: true });
     fs.writeFileSync(pidFile, String(process.pid));

@@ -6,7 +6,8 @@ import express from 'express';
 import { createSchema, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import type { Runtime } from './runtime.ts';
-import { normalizeError } from './errors.ts';
+import { isGatewayError, normalizeError } from './errors.ts';
+import { isConnectorError } from '../connectors/connector-error.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
 import { useAuthorization } from './plugins/use-authorization.ts';
 import { useAudit } from './plugins/use-audit.ts';
@@ -63,13 +64,18 @@ export function createGateway(runtime: Runtime): Gateway {
     batching: false,
     maskedErrors: {
       maskError(error) {
+        // The gateway's own errors, and GraphQL's and yoga's request errors (syntax, validation,
+        // malformed body) are safe to show as they are; anything else is normalised and masked.
+        if (error instanceof GraphQLError && !isGatewayError(error)) {
+          const original = error.originalError;
+          const requestError = !original || !!error.extensions?.http;
+          if (requestError && !isConnectorError(original)) {
+            return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: error.extensions });
+          }
+        }
         const normalized = normalizeError(error);
-        const original = error instanceof GraphQLError ? error : undefined;
-        return new GraphQLError(normalized.message, {
-          nodes: original?.nodes,
-          path: original?.path,
-          extensions: normalized.extensions,
-        });
+        const located = error instanceof GraphQLError ? error : undefined;
+        return new GraphQLError(normalized.message, { nodes: located?.nodes, path: located?.path, extensions: normalized.extensions });
       },
     },
     logging: false,

@@ -36,8 +36,9 @@ function toIso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 
+/** jsonb columns come back parsed from both drivers (pg and PGlite). */
 function parseJson<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+  return value as T;
 }
 
 function rowToGrant(row: Record<string, unknown>): StoredGrant {

@@ -6,41 +6,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import pg from 'pg';
 import { loadConfig, type Config } from '../gateway/config.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../gateway/runtime.ts';
 import { createGateway, type Gateway } from '../gateway/server.ts';
 import { signToken } from '../gateway/auth/token-signer.ts';
+import { loadAuditKeys } from '../gateway/audit/audit-keys.ts';
+import { postgresDatabase } from '../gateway/store/databases.ts';
+import { seedSources } from '../connectors/demo/seed-sources.ts';
 import type { Role } from '../gateway/context.ts';
+import { freshDatabase, TEST_SECRET, type Backend } from './backends.ts';
 
-export type Backend = 'pglite' | 'postgres';
-
-/** Embedded always; real PostgreSQL when TEST_DATABASE_URL is set. */
-export const BACKENDS: readonly Backend[] = ['pglite', ...(process.env.TEST_DATABASE_URL ? (['postgres'] as const) : [])];
-
-export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
-
-/** Creates a uniquely named database on the TEST_DATABASE_URL server; returns its URL and a dropper. */
-export async function freshDatabase(prefix = 'lianqiao_test'): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL;
-  if (!base) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`drop database if exists "${name}" with (force)`);
-      await client.end();
-    },
-  };
-}
+export { BACKENDS, freshDatabase, TEST_SECRET, type Backend } from './backends.ts';
 
 export interface TestGatewayOptions extends RuntimeOptions {
   readonly backend?: Backend;
@@ -84,6 +60,10 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   } else if (backend === 'postgres') {
     const db = await freshDatabase();
     drop = db.drop;
+    // Real sources are the departments' own: the runtime never seeds them, the test does.
+    const source = postgresDatabase(db.url);
+    await seedSources({ population: source, housing: source, socialSecurity: source }, { persons: options.persons ?? 600 });
+    await source.destroy();
     env = {
       ...env,
       DATABASE_URL: db.url,
@@ -97,6 +77,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     env.REDIS_URL = process.env.TEST_REDIS_URL;
   }
   const config = loadConfig(env);
+  // Outside the embedded mode the gateway never creates audit keys itself: provision them here.
+  loadAuditKeys(config, { create: true });
   const runtime = await createRuntime(config, {
     inMemory: backend === 'pglite' && !options.shareWith,
     policyPollMs: 500,

@@ -19,7 +19,7 @@ import {
   POPULATION_TABLE,
   SOCIAL_SECURITY_TABLE,
 } from './source-schema.ts';
-import { generateSyntheticData, type SyntheticBatch } from './synthetic-data.ts';
+import { generateSyntheticData } from './synthetic-data.ts';
 
 export interface SeedTargets {
   readonly population: Kysely<any>;

@@ -26,9 +26,15 @@ export interface SigningKey {
 }
 
 export interface AuditKeys {
-  readonly signing: SigningKey;
+  /** Signs this instance's checkpoints. */
+  readonly signingKey: SigningKey;
   /** HMAC key for subject hashes. */
   readonly subjectKey: Buffer;
+  /**
+   * The TRUSTED public keys, read from `<signingKeyFile>.pub` (not derived from the private key,
+   * not from the database): what {@link verifyAudit} must be given.
+   */
+  readonly publicKey: readonly KeyObject[];
 }
 
 export interface LoadKeyOptions {
@@ -78,7 +84,7 @@ export function loadSigningKey(file: string, options: LoadKeyOptions = {}): Sign
     throw new AuditKeyError(`audit signing key file ${file} does not hold a readable private key`, { cause: error });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new AuditKeyError(`audit signing key in ${file} is ${privateKey.asymmetricKeyType}, expected ed25519`);
+    throw new AuditKeyError(`audit signing key in ${file} is ${privateKey.asymmetricKeyType ?? 'not an asymmetric key'}, expected ed25519`);
   }
   const publicKey = crypto.createPublicKey(privateKey);
   const pubFile = publicKeyFileFor(file);
@@ -122,15 +128,19 @@ export function loadSubjectKey(file: string, options: LoadKeyOptions = {}): Buff
 }
 
 /**
- * Both keys for a configuration. By default they are generated when missing only if the store is
+ * The audit keys of a configuration (see {@link AuditKeys}). By default they are generated when missing only if the store is
  * embedded (no DATABASE_URL); a deployment on PostgreSQL must provide them.
  */
 export function loadAuditKeys(config: Config, options: LoadKeyOptions = {}): AuditKeys {
   const create = options.create ?? !config.databaseUrl;
-  return {
-    signing: loadSigningKey(config.audit.signingKeyFile, { create }),
-    subjectKey: loadSubjectKey(config.audit.subjectKeyFile, { create }),
-  };
+  const signingKey = loadSigningKey(config.audit.signingKeyFile, { create });
+  const publicKey = loadPublicKeys(publicKeyFileFor(config.audit.signingKeyFile));
+  if (!publicKey.some((k) => publicKeyFingerprint(k) === signingKey.keyId)) {
+    throw new AuditKeyError(
+      `the public key file ${publicKeyFileFor(config.audit.signingKeyFile)} does not hold the public half of ${config.audit.signingKeyFile}: checkpoints would not verify`,
+    );
+  }
+  return { signingKey, subjectKey: loadSubjectKey(config.audit.subjectKeyFile, { create }), publicKey };
 }
 
 /** Canonical form of an idNumber before hashing: trimmed, check character upper-case. */
@@ -140,5 +150,6 @@ export function normalizeIdNumber(idNumber: string): string {
 
 /** A function from idNumber to its keyed hash (hex HMAC-SHA-256), as stored in the audit trail. */
 export function subjectHasher(subjectKey: Buffer): (idNumber: string) => string {
-  return (idNumber) => crypto.createHmac('sha256', subjectKey).update(normalizeIdNumber(idNumber), 'utf8').digest('hex');
+  const key = crypto.createSecretKey(subjectKey); // imported once, not per hash
+  return (idNumber) => crypto.createHmac('sha256', key).update(normalizeIdNumber(idNumber), 'utf8').digest('hex');
 }

@@ -112,7 +112,7 @@ describe.each(BACKENDS)('seedSources on %s', (kind) => {
   it('stores exactly the generated values, in generation order', async () => {
     const persons = await sql<Record<string, string | null>>`select rid::text, id_number, name, gender,
         birth_date::text, ethnicity, phone, hukou_address, residence_address, street_code,
-        resident_since::text, house_id from population.person order by rid`.execute(backend.db);
+        resident_since::text, house_id from population.person p order by p.rid`.execute(backend.db);
     expect(persons.rows).toEqual(
       expected.persons.map((p, i) => ({
         rid: String(i + 1),

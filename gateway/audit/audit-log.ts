@@ -1,0 +1,760 @@
+/**
+ * The audit log's write side: one writer per gateway instance, group commit, a hash chain per
+ * instance and signed checkpoints.
+ *
+ * How an event becomes evidence:
+ * 1. `append(event)` sanitises the event, replaces the subjects' idNumbers by their keyed hashes
+ *    and queues it; the caller waits.
+ * 2. The single writer gathers what arrived during `batchWindowMs` (or while the previous batch
+ *    was committing, up to `maxBatch`), gives each event the next sequence number of this
+ *    instance's chain, the previous event's hash and its own SHA-256 over
+ *    {@link canonicalEncoding}, and inserts the whole batch with ONE statement that also advances
+ *    the chain's head in `audit_chain`. The statement is its own transaction: either every event
+ *    of the batch is durable (PostgreSQL's `synchronous_commit = on`, the default) or none is.
+ *    Up to `pipelineDepth` batches are in flight at once: while PostgreSQL commits one, the
+ *    writer hashes the next (CPU in Node and I/O in the database overlap). Order is still safe:
+ *    each batch's guarded head update names the head the previous batch leaves, so it waits for
+ *    that batch's commit and fails if it did not happen.
+ * 3. Only then are the waiters released. A failed batch rejects every waiter with
+ *    SERVICE_UNAVAILABLE and leaves the in-memory head untouched; before the next batch the head is
+ *    re-read from `audit_chain`, which also covers a batch that committed although its reply was
+ *    lost. The head row is guarded by `owner`: a second process using the same chain id makes the
+ *    older one fail closed instead of forking the chain.
+ * 4. At least every `checkpointEveryMs` while the head moves, the writer signs
+ *    `(chain, seq, headHash, signedAt)` with the Ed25519 key kept outside the database and stores
+ *    the checkpoint. It also signs the last event of a month before the first event of the next
+ *    one, so that retiring old monthly partitions leaves each chain anchored on a signed hash.
+ *
+ * `time` is the instant the log recorded the event (never decreasing along a chain, the partition
+ * key); `startedAt` is when the operation started (the event's own `time`).
+ */
+import crypto, { type KeyObject } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { GatewayError } from '../errors.ts';
+import { ensureAuditPartitions, monthStart } from '../store/migrations/0002-audit.ts';
+import type { AuditEventInput, AuditSink } from './audit-event.ts';
+import { subjectHasher, type SigningKey } from './audit-keys.ts';
+
+/** `prevHash` of the first event of every chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** One stored audit event, as hashed, read and exported. */
+export interface AuditRecord {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  /** When the log recorded the event (UTC, millisecond precision). */
+  readonly time: Date;
+  /** When the operation started. */
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly actorSub: string | null;
+  readonly actorOrg: string | null;
+  readonly actorRoles: readonly string[];
+  readonly purpose: string | null;
+  readonly operationType: string;
+  readonly operationName: string | null;
+  readonly operationHash: string | null;
+  readonly fields: readonly string[];
+  readonly decision: string;
+  readonly reason: string | null;
+  readonly rows: number;
+  /** Hex HMAC-SHA-256 of each subject's idNumber, sorted, without duplicates. */
+  readonly subjectHashes: readonly string[];
+  readonly change: JsonValue;
+  readonly requestId: string;
+  readonly instance: string;
+}
+
+/** A signed statement "chain `chainId` had head `headHash` at `seq`". */
+export interface CheckpointRecord {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly headHash: string;
+  readonly signedAt: Date;
+  /** `periodic`, `month-end` (last event before a new month) or `close`. */
+  readonly kind: string;
+  readonly keyId: string;
+  /** Base64 Ed25519 signature over {@link checkpointPayload}. */
+  readonly signature: string;
+}
+
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code unit, no whitespace, strings and finite
+ * numbers as `JSON.stringify` writes them, anything else `null`.
+ */
+export function canonicalJson(value: JsonValue): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+  return JSON.stringify(value);
+}
+
+const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+const strs = (a: readonly string[]): string => `[${a.map((x) => JSON.stringify(x)).join(',')}]`;
+
+/**
+ * The canonical encoding (version 1) of an event, the input of its hash: exactly
+ * `canonicalJson` of the object below (keys in sorted order), times as ISO-8601 UTC with
+ * milliseconds. Written out by hand because it runs once per event on the hot path; a test
+ * checks it equals the generic form.
+ *
+ * `{actorOrg, actorRoles, actorSub, chainId, change, decision, durationMs, fields, instance,
+ *   operationHash, operationName, operationType, prevHash, purpose, reason, requestId, rows, seq,
+ *   startedAt, subjectHashes, time, v: 1}`
+ */
+export function canonicalEncoding(r: Omit<AuditRecord, 'hash'>): string {
+  return encode(r, r.time.toISOString(), r.startedAt.toISOString());
+}
+
+function encode(r: Omit<AuditRecord, 'hash'>, timeIso: string, startedAtIso: string): string {
+  return (
+    `{"actorOrg":${str(r.actorOrg)},"actorRoles":${strs(r.actorRoles)},"actorSub":${str(r.actorSub)}` +
+    `,"chainId":${str(r.chainId)},"change":${canonicalJson(r.change)},"decision":${str(r.decision)}` +
+    `,"durationMs":${r.durationMs},"fields":${strs(r.fields)},"instance":${str(r.instance)}` +
+    `,"operationHash":${str(r.operationHash)},"operationName":${str(r.operationName)}` +
+    `,"operationType":${str(r.operationType)},"prevHash":${str(r.prevHash)},"purpose":${str(r.purpose)}` +
+    `,"reason":${str(r.reason)},"requestId":${str(r.requestId)},"rows":${r.rows},"seq":${r.seq}` +
+    `,"startedAt":${str(startedAtIso)},"subjectHashes":${strs(r.subjectHashes)}` +
+    `,"time":${str(timeIso)},"v":1}`
+  );
+}
+
+/** Lower-case hex SHA-256 of the event's canonical encoding (UTF-8). */
+export function eventHash(r: Omit<AuditRecord, 'hash'>): string {
+  return crypto.createHash('sha256').update(canonicalEncoding(r), 'utf8').digest('hex');
+}
+
+function fastHash(r: Omit<AuditRecord, 'hash'>, timeIso: string, startedAtIso: string): string {
+  return crypto.createHash('sha256').update(encode(r, timeIso, startedAtIso), 'utf8').digest('hex');
+}
+
+/** The bytes a checkpoint signature covers. */
+export function checkpointPayload(cp: Omit<CheckpointRecord, 'signature'>): string {
+  return canonicalJson({
+    chainId: cp.chainId,
+    headHash: cp.headHash,
+    keyId: cp.keyId,
+    kind: cp.kind,
+    seq: cp.seq,
+    signedAt: cp.signedAt.toISOString(),
+    v: 1,
+  });
+}
+
+export function signCheckpoint(cp: Omit<CheckpointRecord, 'signature'>, privateKey: KeyObject): string {
+  return crypto.sign(null, Buffer.from(checkpointPayload(cp), 'utf8'), privateKey).toString('base64');
+}
+
+export function checkpointSignatureValid(cp: CheckpointRecord, publicKey: KeyObject): boolean {
+  try {
+    return crypto.verify(null, Buffer.from(checkpointPayload(cp), 'utf8'), publicKey, Buffer.from(cp.signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** Columns of `audit_event`, in the order the writer sends them. */
+export const AUDIT_EVENT_COLUMNS = [
+  'chain_id', 'seq', 'prev_hash', 'hash', 'time', 'started_at', 'duration_ms', 'actor_sub', 'actor_org',
+  'actor_roles', 'purpose', 'operation_type', 'operation_name', 'operation_hash', 'fields', 'decision',
+  'reason', 'rows', 'subject_hashes', 'change', 'request_id', 'instance',
+] as const;
+
+const COLUMN_TYPES: Readonly<Record<(typeof AUDIT_EVENT_COLUMNS)[number], string>> = {
+  chain_id: 'text', seq: 'bigint', prev_hash: 'text', hash: 'text', time: 'timestamptz', started_at: 'timestamptz',
+  duration_ms: 'integer', actor_sub: 'text', actor_org: 'text', actor_roles: 'text[]', purpose: 'text',
+  operation_type: 'text', operation_name: 'text', operation_hash: 'text', fields: 'text[]', decision: 'text',
+  reason: 'text', rows: 'integer', subject_hashes: 'text[]', change: 'jsonb', request_id: 'text', instance: 'text',
+};
+const COLUMN_LIST = AUDIT_EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
+const RECORDSET_TYPES = AUDIT_EVENT_COLUMNS.map((c) => `"${c}" ${COLUMN_TYPES[c]}`).join(', ');
+
+const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+
+/** Maps an `audit_event` row (pg or PGlite) to a record. */
+export function recordFromRow(row: Record<string, unknown>): AuditRecord {
+  return {
+    chainId: String(row.chain_id),
+    seq: Number(row.seq),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+    time: toDate(row.time),
+    startedAt: toDate(row.started_at),
+    durationMs: Number(row.duration_ms),
+    actorSub: (row.actor_sub as string | null) ?? null,
+    actorOrg: (row.actor_org as string | null) ?? null,
+    actorRoles: (row.actor_roles as string[] | null) ?? [],
+    purpose: (row.purpose as string | null) ?? null,
+    operationType: String(row.operation_type),
+    operationName: (row.operation_name as string | null) ?? null,
+    operationHash: (row.operation_hash as string | null) ?? null,
+    fields: (row.fields as string[] | null) ?? [],
+    decision: String(row.decision),
+    reason: (row.reason as string | null) ?? null,
+    rows: Number(row.rows),
+    subjectHashes: (row.subject_hashes as string[] | null) ?? [],
+    change: (row.change as JsonValue | undefined) ?? null,
+    requestId: String(row.request_id),
+    instance: String(row.instance),
+  };
+}
+
+export function checkpointFromRow(row: Record<string, unknown>): CheckpointRecord {
+  return {
+    chainId: String(row.chain_id),
+    seq: Number(row.seq),
+    headHash: String(row.head_hash),
+    signedAt: toDate(row.signed_at),
+    kind: String(row.kind),
+    keyId: String(row.key_id),
+    signature: String(row.signature),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sanitising: PostgreSQL text cannot hold NUL and UTF-8 cannot hold lone surrogates; either would
+// fail the whole batch, or come back different from what was hashed. Replace them up front.
+
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+const BAD = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function clean(s: string): string {
+  return SUSPECT.test(s) ? s.replace(BAD, '\uFFFD') : s;
+}
+function cleanOpt(s: string | null | undefined): string | null {
+  return s === null || s === undefined ? null : clean(String(s));
+}
+
+/** The JSON value `value` stands for, as jsonb will store and return it. */
+export function toJsonValue(value: unknown, depth = 0): JsonValue {
+  if (value === null || value === undefined || depth > 64) return null;
+  switch (typeof value) {
+    case 'string':
+      return clean(value);
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return null;
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => toJsonValue(v, depth + 1));
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') return toJsonValue(withToJson.toJSON(), depth + 1);
+  const out: { [key: string]: JsonValue } = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out[clean(k)] = toJsonValue(v, depth + 1);
+  }
+  return out;
+}
+
+const INT32_MAX = 2_147_483_647;
+const toInt = (n: number): number => (Number.isFinite(n) ? Math.min(INT32_MAX, Math.max(0, Math.round(n))) : 0);
+
+type PreparedEvent = Omit<AuditRecord, 'chainId' | 'seq' | 'prevHash' | 'hash' | 'time'> & { readonly startedAtIso: string };
+
+// ---------------------------------------------------------------------------------------------
+
+export interface AuditLogOptions {
+  readonly db: Kysely<any>;
+  /** This instance's chain; one per running gateway process (`config.instanceId`). */
+  readonly chainId: string;
+  readonly signingKey: SigningKey;
+  readonly subjectKey: Buffer;
+  /** Stored in every event; defaults to `chainId`. */
+  readonly instance?: string;
+  /** How long the writer gathers events before inserting them, ms. Default 2. */
+  readonly batchWindowMs?: number;
+  /** Most events in one insert statement. Default 1000. */
+  readonly maxBatch?: number;
+  /** Batches in flight at once (each waits for its predecessor's commit in the database). Default 2. */
+  readonly pipelineDepth?: number;
+  /** How often the head is signed while it moves, ms. Default 1000. */
+  readonly checkpointEveryMs?: number;
+  /** A batch not committed within this many ms is failed (its events may still land). Default 10000. */
+  readonly commitTimeoutMs?: number;
+  /** Clock (tests). */
+  readonly now?: () => Date;
+  /** Problems of background work (checkpoints, partition creation, a lost chain). Default: ignored. */
+  readonly onBackgroundError?: (error: unknown) => void;
+}
+
+export interface AuditLogStats {
+  /** Events waiting for the next batch. */
+  readonly queueDepth: number;
+  /** Events in the batch being committed. */
+  readonly inFlight: number;
+  readonly committed: number;
+  readonly failed: number;
+  /** Insert statements that committed. */
+  readonly batches: number;
+  readonly lastBatchSize: number;
+  /** Duration of the last successful commit statement, ms. */
+  readonly lastCommitMs: number;
+  readonly headSeq: number;
+  readonly lastCheckpointSeq: number;
+}
+
+interface Pending {
+  readonly event: PreparedEvent;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+  readonly time: Date;
+}
+
+interface InFlight {
+  readonly batch: readonly Pending[];
+  readonly records: readonly HashedRecord[];
+  /** The head this batch's guard expects, and the head once it commits. */
+  readonly prevSeq: number;
+  readonly last: Head;
+  readonly timeIso: string;
+  /** Whether an earlier batch was still in flight when this one was sent. */
+  readonly pipelined: boolean;
+  readonly done: Promise<void>;
+  readonly started: number;
+}
+
+type HashedRecord = AuditRecord & { readonly startedAtIso: string };
+
+class ChainLostError extends Error {
+  override readonly name = 'ChainLostError';
+}
+
+/** The head guard did not match: nothing of the batch was inserted. */
+class HeadMovedError extends Error {
+  override readonly name = 'HeadMovedError';
+}
+
+/**
+ * The gateway's {@link AuditSink}: see the module comment for the design.
+ *
+ * @example
+ * const log = await AuditLog.open({ db: store, chainId: config.instanceId, signingKey, subjectKey });
+ * await log.append(event); // resolves once durable; rejects with SERVICE_UNAVAILABLE otherwise
+ * await log.close();
+ */
+export class AuditLog implements AuditSink {
+  readonly chainId: string;
+  private readonly db: Kysely<any>;
+  private readonly signingKey: SigningKey;
+  private readonly hashSubject: (idNumber: string) => string;
+  private readonly instance: string;
+  private readonly batchWindowMs: number;
+  private readonly maxBatch: number;
+  private readonly pipelineDepth: number;
+  private readonly checkpointEveryMs: number;
+  private readonly commitTimeoutMs: number;
+  private readonly now: () => Date;
+  private readonly onBackgroundError: (error: unknown) => void;
+  private readonly owner = crypto.randomUUID();
+
+  private queue: Pending[] = [];
+  /** The last committed event. */
+  private head: Head = { seq: 0, hash: GENESIS_HASH, time: new Date(0) };
+  /** The last event handed to the database (equals `head` when nothing is in flight). */
+  private tail: Head = this.head;
+  private headStale = false;
+  private fatal: Error | undefined;
+  private writing = false;
+  private closed = false;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointRunning: Promise<void> | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private lastCheckpointSeq = 0;
+  private counters = { inFlight: 0, committed: 0, failed: 0, batches: 0, lastBatchSize: 0, lastCommitMs: 0 };
+
+  private constructor(options: AuditLogOptions) {
+    this.db = options.db;
+    this.chainId = options.chainId;
+    this.signingKey = options.signingKey;
+    this.hashSubject = subjectHasher(options.subjectKey);
+    this.instance = options.instance ?? options.chainId;
+    this.batchWindowMs = options.batchWindowMs ?? 2;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
+    this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 2);
+    this.checkpointEveryMs = options.checkpointEveryMs ?? 1000;
+    this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
+    this.now = options.now ?? (() => new Date());
+    this.onBackgroundError = options.onBackgroundError ?? (() => {});
+  }
+
+  /**
+   * Claims the chain (creating it, or taking it over from a previous process with the same chain
+   * id), makes sure the coming monthly partitions exist and starts the checkpoint timer.
+   * Throws when the store cannot be reached: the gateway must not serve without its audit log.
+   */
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
+    const log = new AuditLog(options);
+    await log.start();
+    return log;
+  }
+
+  private async start(): Promise<void> {
+    for (const problem of await ensureAuditPartitions(this.db, this.now(), 3)) this.onBackgroundError(problem);
+    const { rows } = await sql<{ head_seq: unknown; head_hash: string; head_time: unknown }>`
+      insert into audit_chain (chain_id, owner, head_seq, head_hash, head_time)
+      values (${this.chainId}, ${this.owner}, 0, ${GENESIS_HASH}, ${new Date(0).toISOString()}::timestamptz)
+      on conflict (chain_id) do update set owner = excluded.owner, updated_at = now()
+      returning head_seq, head_hash, head_time`.execute(this.db);
+    this.head = { seq: Number(rows[0].head_seq), hash: rows[0].head_hash, time: toDate(rows[0].head_time) };
+    this.tail = this.head;
+    const cp = await sql<{ seq: unknown }>`
+      select seq from audit_checkpoint where chain_id = ${this.chainId} order by seq desc limit 1`.execute(this.db);
+    this.lastCheckpointSeq = cp.rows.length > 0 ? Number(cp.rows[0].seq) : 0;
+    if (this.checkpointEveryMs > 0) {
+      this.checkpointTimer = setInterval(() => {
+        this.checkpoint().catch(this.onBackgroundError);
+      }, this.checkpointEveryMs);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  /** Resolves once `event` is durably stored; rejects with SERVICE_UNAVAILABLE if it could not be. */
+  append(event: AuditEventInput): Promise<void> {
+    if (this.closed) return Promise.reject(new GatewayError('SERVICE_UNAVAILABLE', 'The audit log is closed.'));
+    if (this.fatal) return Promise.reject(unavailable(this.fatal));
+    let prepared: PreparedEvent;
+    try {
+      prepared = this.prepare(event);
+    } catch (error) {
+      return Promise.reject(unavailable(error));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event: prepared, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Commits everything queued so far (successfully or not). Never rejects. */
+  async flush(): Promise<void> {
+    this.clearBatchTimer();
+    while (this.writing || this.queue.length > 0) {
+      if (!this.writing) void this.drain();
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  /**
+   * Signs the current head if it moved since the last checkpoint. Runs on a timer; public for
+   * shutdown and tests. Rejects if the checkpoint could not be stored.
+   */
+  checkpoint(kind: 'periodic' | 'month-end' | 'close' = 'periodic'): Promise<void> {
+    if (this.checkpointRunning) return this.checkpointRunning;
+    this.checkpointRunning = this.writeCheckpoint(kind).finally(() => {
+      this.checkpointRunning = undefined;
+    });
+    return this.checkpointRunning;
+  }
+
+  /** Stops taking events, commits what is queued, writes a final checkpoint, stops the timers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flush();
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.checkpointRunning) await this.checkpointRunning.catch(() => {});
+    await this.checkpoint('close').catch(this.onBackgroundError);
+  }
+
+  stats(): AuditLogStats {
+    return {
+      queueDepth: this.queue.length,
+      inFlight: this.counters.inFlight,
+      committed: this.counters.committed,
+      failed: this.counters.failed,
+      batches: this.counters.batches,
+      lastBatchSize: this.counters.lastBatchSize,
+      lastCommitMs: this.counters.lastCommitMs,
+      headSeq: this.head.seq,
+      lastCheckpointSeq: this.lastCheckpointSeq,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private prepare(event: AuditEventInput): PreparedEvent {
+    const startedAt = event.time instanceof Date && !Number.isNaN(event.time.getTime()) ? event.time : this.now();
+    const subjectHashes = [...new Set(event.subjects.map((s) => this.hashSubject(String(s))))].sort();
+    return {
+      startedAt: new Date(startedAt.getTime()),
+      startedAtIso: startedAt.toISOString(),
+      durationMs: toInt(event.durationMs),
+      actorSub: cleanOpt(event.actor.sub),
+      actorOrg: cleanOpt(event.actor.org),
+      actorRoles: event.actor.roles.map((r) => clean(String(r))),
+      purpose: cleanOpt(event.purpose),
+      operationType: clean(String(event.operationType)),
+      operationName: cleanOpt(event.operationName),
+      operationHash: cleanOpt(event.operationHash),
+      fields: event.fields.map((f) => clean(String(f))),
+      decision: clean(String(event.decision)),
+      reason: cleanOpt(event.reason),
+      rows: toInt(event.rows),
+      subjectHashes,
+      change: event.change === undefined || event.change === null ? null : toJsonValue(event.change),
+      requestId: clean(String(event.requestId)),
+      instance: this.instance,
+    };
+  }
+
+  private schedule(): void {
+    if (this.writing) return; // the running writer takes what queued up when its commit ends
+    if (this.queue.length >= this.maxBatch) {
+      this.clearBatchTimer();
+      void this.drain();
+    } else if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        void this.drain();
+      }, this.batchWindowMs);
+    }
+  }
+
+  private clearBatchTimer(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+  }
+
+  /**
+   * The single writer. Keeps up to `pipelineDepth` batches in flight and settles them in order.
+   * Anything that needs the committed head (a stale head after a failure, a new month) first lets
+   * the pipeline run empty.
+   */
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    const pipeline: InFlight[] = [];
+    try {
+      for (;;) {
+        while (this.queue.length > 0 && pipeline.length < this.pipelineDepth) {
+          const time = new Date(Math.max(this.now().getTime(), this.tail.time.getTime()));
+          const newMonth = this.tail.seq > 0 && monthStart(time).getTime() !== monthStart(this.tail.time).getTime();
+          if ((this.fatal || this.headStale || newMonth) && pipeline.length > 0) break;
+          const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+          this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+          const inFlight = await this.send(batch, time, newMonth, pipeline.length > 0);
+          if (inFlight) pipeline.push(inFlight);
+        }
+        const next = pipeline.shift();
+        if (!next) {
+          if (this.queue.length === 0) break;
+          continue;
+        }
+        await this.settle(next);
+        if (pipeline.length === 0) this.tail = this.head;
+      }
+    } finally {
+      this.writing = false;
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Hashes a batch onto the tail of the chain and sends it; rejects its waiters if it cannot. */
+  private async send(batch: readonly Pending[], time: Date, newMonth: boolean, pipelined: boolean): Promise<InFlight | undefined> {
+    try {
+      if (this.fatal) throw this.fatal;
+      if (this.headStale) {
+        await this.reloadHead();
+        this.tail = this.head;
+        time = new Date(Math.max(time.getTime(), this.tail.time.getTime()));
+        newMonth = this.tail.seq > 0 && monthStart(time).getTime() !== monthStart(this.tail.time).getTime();
+      }
+      if (newMonth) await this.enterMonth(time);
+      const timeIso = time.toISOString();
+      const records: HashedRecord[] = [];
+      let prevHash = this.tail.hash;
+      let seq = this.tail.seq;
+      for (const { event } of batch) {
+        seq += 1;
+        const unhashed = { ...event, chainId: this.chainId, seq, prevHash, time };
+        const hash = fastHash(unhashed, timeIso, event.startedAtIso);
+        records.push({ ...unhashed, hash });
+        prevHash = hash;
+      }
+      const prevSeq = this.tail.seq;
+      const done = withTimeout(this.insert(records, prevSeq, timeIso), this.commitTimeoutMs);
+      done.catch(() => {}); // settled (and reported) in order by settle()
+      const last = { seq, hash: prevHash, time };
+      this.tail = last;
+      this.counters.inFlight += batch.length;
+      return { batch, records, prevSeq, last, timeIso, pipelined, done, started: performance.now() };
+    } catch (error) {
+      this.headStale = true;
+      this.counters.failed += batch.length;
+      for (const p of batch) p.reject(unavailable(error));
+      return undefined;
+    }
+  }
+
+  /**
+   * Waits for a batch's commit. A batch that committed although an earlier one reported a
+   * failure proves the earlier one committed too (its guard named that batch's head), so a success
+   * always leaves a known head.
+   */
+  private async settle(inFlight: InFlight): Promise<void> {
+    try {
+      try {
+        await inFlight.done;
+      } catch (error) {
+        // Sent on another connection, it may have reached the server before its predecessor:
+        // its guard then saw the older head and inserted nothing. Now that the predecessor has
+        // committed, send it again.
+        if (!(error instanceof HeadMovedError) || !inFlight.pipelined || this.headStale || this.head.seq !== inFlight.prevSeq) throw error;
+        await withTimeout(this.insert(inFlight.records, inFlight.prevSeq, inFlight.timeIso), this.commitTimeoutMs);
+      }
+      this.counters.lastCommitMs = performance.now() - inFlight.started;
+      this.head = inFlight.last;
+      this.headStale = false;
+      this.counters.committed += inFlight.batch.length;
+      this.counters.batches += 1;
+      this.counters.lastBatchSize = inFlight.batch.length;
+      for (const p of inFlight.batch) p.resolve();
+    } catch (error) {
+      this.headStale = true;
+      this.counters.failed += inFlight.batch.length;
+      for (const p of inFlight.batch) p.reject(unavailable(error));
+    } finally {
+      this.counters.inFlight -= inFlight.batch.length;
+    }
+  }
+
+  /**
+   * One statement, one implicit transaction: advance the head (only if this process still owns
+   * the chain and the head is where it believes) and insert the batch. Nothing is inserted when
+   * the guard fails.
+   */
+  private async insert(records: readonly HashedRecord[], prevSeq: number, timeIso: string): Promise<void> {
+    const last = records[records.length - 1];
+    const payload = JSON.stringify(
+      records.map((r) => ({
+        chain_id: r.chainId,
+        seq: r.seq,
+        prev_hash: r.prevHash,
+        hash: r.hash,
+        time: timeIso,
+        started_at: r.startedAtIso,
+        duration_ms: r.durationMs,
+        actor_sub: r.actorSub,
+        actor_org: r.actorOrg,
+        actor_roles: r.actorRoles,
+        purpose: r.purpose,
+        operation_type: r.operationType,
+        operation_name: r.operationName,
+        operation_hash: r.operationHash,
+        fields: r.fields,
+        decision: r.decision,
+        reason: r.reason,
+        rows: r.rows,
+        subject_hashes: r.subjectHashes,
+        change: r.change,
+        request_id: r.requestId,
+        instance: r.instance,
+      })),
+    );
+    // The head row is locked on quals every version satisfies (chain and owner), and head_seq is
+    // compared in SET, on the latest committed version: a batch that reaches the server while its
+    // predecessor is still running waits for that commit instead of judging a stale snapshot (a
+    // WHERE on head_seq would skip the row without waiting, as READ COMMITTED does).
+    const { rows } = await sql<{ claimed: number; inserted: number }>`
+      with head as (
+        update audit_chain
+           set head_seq = case when head_seq = ${prevSeq} then ${last.seq} else head_seq end,
+               head_hash = case when head_seq = ${prevSeq} then ${last.hash} else head_hash end,
+               head_time = case when head_seq = ${prevSeq} then ${timeIso}::timestamptz else head_time end,
+               updated_at = now()
+         where chain_id = ${this.chainId} and owner = ${this.owner}
+        returning head_seq = ${last.seq} and head_hash = ${last.hash} as ok
+      ), ins as (
+        insert into audit_event (${sql.raw(COLUMN_LIST)})
+        select ${sql.raw(COLUMN_LIST)} from json_to_recordset(${payload}::json) as r(${sql.raw(RECORDSET_TYPES)})
+         where exists (select 1 from head where ok)
+        returning 1
+      )
+      select (select count(*) from head where ok)::int as claimed, (select count(*) from ins)::int as inserted`.execute(this.db);
+    const claimed = Number(rows[0]?.claimed ?? 0);
+    const inserted = Number(rows[0]?.inserted ?? 0);
+    if (claimed !== 1 || inserted !== records.length) {
+      throw new HeadMovedError(`audit chain ${this.chainId}: head moved or chain taken over (claimed ${claimed}, inserted ${inserted})`);
+    }
+  }
+
+  /** After a failure: the head as the store has it (a batch may have committed although we saw an error). */
+  private async reloadHead(): Promise<void> {
+    const { rows } = await sql<{ owner: string; head_seq: unknown; head_hash: string; head_time: unknown }>`
+      select owner, head_seq, head_hash, head_time from audit_chain where chain_id = ${this.chainId}`.execute(this.db);
+    const row = rows[0];
+    if (!row || row.owner !== this.owner) {
+      this.fatal = new ChainLostError(`audit chain ${this.chainId} is now written by another process; this one stops writing`);
+      this.onBackgroundError(this.fatal);
+      throw this.fatal;
+    }
+    this.head = { seq: Number(row.head_seq), hash: row.head_hash, time: toDate(row.head_time) };
+    this.lastCheckpointSeq = Math.min(this.lastCheckpointSeq, this.head.seq);
+    this.headStale = false;
+  }
+
+  /** First batch of a new month: partitions ahead, and a signed anchor on the old month's last event. */
+  private async enterMonth(time: Date): Promise<void> {
+    for (const problem of await ensureAuditPartitions(this.db, time, 3)) this.onBackgroundError(problem);
+    if (this.lastCheckpointSeq < this.head.seq) {
+      if (this.checkpointRunning) await this.checkpointRunning.catch(() => {});
+      await this.checkpoint('month-end');
+    }
+  }
+
+  private async writeCheckpoint(kind: string): Promise<void> {
+    const head = this.head;
+    if (head.seq === 0 || head.seq <= this.lastCheckpointSeq) return;
+    const unsigned = {
+      chainId: this.chainId,
+      seq: head.seq,
+      headHash: head.hash,
+      signedAt: new Date(this.now().getTime()),
+      kind,
+      keyId: this.signingKey.keyId,
+    };
+    const signature = signCheckpoint(unsigned, this.signingKey.privateKey);
+    await sql`
+      insert into audit_checkpoint (chain_id, seq, head_hash, signed_at, kind, key_id, signature)
+      values (${unsigned.chainId}, ${unsigned.seq}, ${unsigned.headHash}, ${unsigned.signedAt.toISOString()}::timestamptz,
+              ${kind}, ${unsigned.keyId}, ${signature})
+      on conflict (chain_id, seq) do nothing`.execute(this.db);
+    this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq, head.seq);
+  }
+}
+
+function unavailable(cause: unknown): GatewayError {
+  return new GatewayError('SERVICE_UNAVAILABLE', 'The audit trail could not record this operation; nothing was returned.', {
+    cause,
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => {}); // a late failure after the timeout must not become an unhandled rejection
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`audit commit did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

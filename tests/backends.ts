@@ -1,0 +1,32 @@
+/** Which backends the integration tests run on, and fresh databases on the real server. */
+import pg from 'pg';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** Embedded always; real PostgreSQL when TEST_DATABASE_URL is set. */
+export const BACKENDS: readonly Backend[] = ['pglite', ...(process.env.TEST_DATABASE_URL ? (['postgres'] as const) : [])];
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** Creates a uniquely named database on the TEST_DATABASE_URL server; returns its URL and a dropper. */
+export async function freshDatabase(prefix = 'lianqiao_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists "${name}" with (force)`);
+      await client.end();
+    },
+  };
+}
+
