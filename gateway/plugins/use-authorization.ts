@@ -32,25 +32,28 @@ export function useAuthorization(options: AuthorizationOptions): Plugin {
         const plan = options.authorizer.plan(viewer.org, state.purpose);
         if (plan.refusal) throw new GatewayError('FORBIDDEN', plan.refusal, { details: { purpose: state.purpose } });
 
-        const forbidden = new Set<string>();
-        const check = (dataset: DatasetName, field: string, needsFull: boolean) => {
-          const access = plan.datasets.get(dataset)?.fields.get(field);
-          if (!access || (needsFull && access !== 'full')) forbidden.add(`${dataset}.${field}`);
-        };
-        for (const [dataset, fields] of analysis.reads) for (const field of fields) check(dataset, field, false);
-        for (const [dataset, fields] of analysis.filters) for (const field of fields) check(dataset, field, true);
-        for (const dataset of analysis.datasets) {
-          // Reaching a dataset at all (a relation, a count) needs some grant on it, except social
-          // security lookups, which are scoped through the person and need their own grant anyway.
-          if (!plan.datasets.has(dataset)) forbidden.add(dataset);
+        const notGranted = new Set<string>();
+        const needsFull = new Set<string>();
+        const granted = (dataset: DatasetName, field: string) => plan.datasets.get(dataset)?.fields.get(field);
+        for (const [dataset, fields] of analysis.reads) {
+          for (const field of fields) if (!granted(dataset, field)) notGranted.add(`${dataset}.${field}`);
         }
-        if (forbidden.size > 0) {
-          const fields = [...forbidden].sort();
-          throw new GatewayError(
-            'FORBIDDEN',
-            `not granted for purpose "${state.purpose}": ${fields.join(', ')} (filters, sorts and lookups need full access)`,
-            { details: { purpose: state.purpose, forbiddenFields: fields } },
-          );
+        for (const [dataset, fields] of analysis.filters) {
+          for (const field of fields) {
+            const access = granted(dataset, field);
+            if (!access) notGranted.add(`${dataset}.${field}`);
+            else if (access !== 'full') needsFull.add(`${dataset}.${field}`);
+          }
+        }
+        // Reaching a dataset at all (a relation, a count) needs some grant on it.
+        for (const dataset of analysis.datasets) if (!plan.datasets.has(dataset)) notGranted.add(dataset);
+        if (notGranted.size > 0 || needsFull.size > 0) {
+          const parts: string[] = [];
+          if (notGranted.size > 0) parts.push(`not granted: ${[...notGranted].sort().join(', ')}`);
+          if (needsFull.size > 0) parts.push(`granted masked only, cannot filter, sort or look up by: ${[...needsFull].sort().join(', ')}`);
+          throw new GatewayError('FORBIDDEN', `purpose "${state.purpose}" does not allow this operation; ${parts.join('; ')}`, {
+            details: { purpose: state.purpose, forbiddenFields: [...notGranted, ...needsFull].sort() },
+          });
         }
         state.access = plan;
       } catch (caught) {
