@@ -43,6 +43,11 @@ export interface Config {
   readonly instanceId: string;
   readonly logLevel: string;
   readonly production: boolean;
+  /**
+   * Bench-only (`LIANQIAO_UNSAFE_BENCH_BASELINE=1`): authorization, masking and audit switched
+   * off to measure what safety costs. Refused in production.
+   */
+  readonly unsafeBenchBaseline: boolean;
   /** True when nothing external is configured: PGlite + demo sources + demo tokens. */
   readonly embedded: boolean;
 }
@@ -118,6 +123,10 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const nodeEnv = get('NODE_ENV') ?? 'development';
+  const unsafeBenchBaseline = get('LIANQIAO_UNSAFE_BENCH_BASELINE') === '1';
+  if (unsafeBenchBaseline && nodeEnv === 'production') {
+    problems.push('LIANQIAO_UNSAFE_BENCH_BASELINE switches off authorization and audit; it is refused with NODE_ENV=production');
+  }
 
   const config: Config = {
     port,
@@ -135,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: get('INSTANCE_ID') ?? `gw-${process.pid}-${Date.now().toString(36)}`,
     logLevel,
     production: nodeEnv === 'production',
+    unsafeBenchBaseline,
     embedded,
   };
   if (problems.length > 0) throw new ConfigError(problems);

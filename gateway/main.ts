@@ -24,6 +24,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (config.unsafeBenchBaseline) {
+    logger.warn('LIANQIAO_UNSAFE_BENCH_BASELINE=1: authorization, masking and audit are OFF (benchmark baseline only)');
+  }
   const pidFile = path.join(config.dataDir, 'gateway.pid');
   if (!config.databaseUrl || !config.sources.populationUrl) {
     // One process per embedded PGlite directory: refuse to open it twice.

@@ -4,9 +4,9 @@
  * declared purpose. Any miss rejects the whole operation, naming the fields; nothing is executed.
  */
 import type { Plugin } from 'graphql-yoga';
-import type { DatasetName } from '../../connectors/datasets.ts';
 import type { Authorizer } from '../../policies/authorizer.ts';
 import { collectReads, isDataRoot } from '../authorization/operation-reads.ts';
+import { checkOperation } from '../authorization/check-operation.ts';
 import { hasRole, requestState } from '../context.ts';
 import { GatewayError, normalizeError } from '../errors.ts';
 
@@ -32,27 +32,13 @@ export function useAuthorization(options: AuthorizationOptions): Plugin {
         const plan = options.authorizer.plan(viewer.org, state.purpose);
         if (plan.refusal) throw new GatewayError('FORBIDDEN', plan.refusal, { details: { purpose: state.purpose } });
 
-        const notGranted = new Set<string>();
-        const needsFull = new Set<string>();
-        const granted = (dataset: DatasetName, field: string) => plan.datasets.get(dataset)?.fields.get(field);
-        for (const [dataset, fields] of analysis.reads) {
-          for (const field of fields) if (!granted(dataset, field)) notGranted.add(`${dataset}.${field}`);
-        }
-        for (const [dataset, fields] of analysis.filters) {
-          for (const field of fields) {
-            const access = granted(dataset, field);
-            if (!access) notGranted.add(`${dataset}.${field}`);
-            else if (access !== 'full') needsFull.add(`${dataset}.${field}`);
-          }
-        }
-        // Reaching a dataset at all (a relation, a count) needs some grant on it.
-        for (const dataset of analysis.datasets) if (!plan.datasets.has(dataset)) notGranted.add(dataset);
-        if (notGranted.size > 0 || needsFull.size > 0) {
+        const refusal = checkOperation(plan, analysis);
+        if (refusal) {
           const parts: string[] = [];
-          if (notGranted.size > 0) parts.push(`not granted: ${[...notGranted].sort().join(', ')}`);
-          if (needsFull.size > 0) parts.push(`granted masked only, cannot filter, sort or look up by: ${[...needsFull].sort().join(', ')}`);
+          if (refusal.notGranted.length > 0) parts.push(`not granted: ${refusal.notGranted.join(', ')}`);
+          if (refusal.needsFull.length > 0) parts.push(`granted masked only, cannot filter, sort or look up by: ${refusal.needsFull.join(', ')}`);
           throw new GatewayError('FORBIDDEN', `purpose "${state.purpose}" does not allow this operation; ${parts.join('; ')}`, {
-            details: { purpose: state.purpose, forbiddenFields: [...notGranted, ...needsFull].sort() },
+            details: { purpose: state.purpose, forbiddenFields: [...refusal.notGranted, ...refusal.needsFull].sort() },
           });
         }
         state.access = plan;
