@@ -13,6 +13,8 @@ export interface AuthenticatorOptions {
   readonly audience?: string;
   /** Largest token accepted, in bytes (a 100 KB claim is not an identity). */
   readonly maxTokenBytes?: number;
+  /** Verified tokens remembered (until their `exp`) so a busy clerk's token is checked once. Default 10,000. */
+  readonly cacheSize?: number;
 }
 
 export interface Authenticator {
@@ -44,6 +46,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     throw new Error('authenticator needs a secret or a JWKS URL');
   }
 
+  // A verified token's claims depend only on the token and the key; its expiry is re-checked on
+  // every use. Only successful verifications are remembered.
+  const cacheSize = options.cacheSize ?? 10_000;
+  const verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
+
   return {
     async authenticate(authorization) {
       if (!authorization) throw unauthenticated('missing bearer token');
@@ -51,6 +58,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (!match) throw unauthenticated('malformed bearer token');
       const token = match[1]!;
       if (token.length > maxBytes) throw unauthenticated('token too large');
+      const cached = verified.get(token);
+      if (cached) {
+        if (cached.expiresAt > Date.now()) return cached.viewer;
+        verified.delete(token);
+        throw unauthenticated('token expired');
+      }
       let payload: JWTPayload;
       try {
         payload = await verify(token);
@@ -62,7 +75,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         }
         throw unauthenticated('invalid token');
       }
-      return toViewer(payload);
+      const viewer = toViewer(payload);
+      if (cacheSize > 0) {
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+        verified.set(token, { viewer, expiresAt: (payload.exp ?? 0) * 1000 });
+      }
+      return viewer;
     },
   };
 }
