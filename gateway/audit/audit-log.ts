@@ -100,40 +100,82 @@ export function canonicalJson(value: JsonValue): string {
 const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 const strs = (a: readonly string[]): string => `[${a.map((x) => JSON.stringify(x)).join(',')}]`;
 
+/** The fields of an event that do not depend on its place in the chain. */
+type EventContent = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash' | 'time'>;
+
+/**
+ * The canonical encoding around the three values known only when the writer places the event in
+ * the chain: `head + prevHash + middle + seq + tail + time + END`. Shared by the writer (which
+ * builds the pieces once per event, at append time) and the verifier, so both produce the same
+ * bytes by construction.
+ */
+interface CanonicalPieces {
+  readonly head: string;
+  readonly middle: string;
+  readonly tail: string;
+}
+const CANONICAL_END = '","v":1}';
+
+/** Each field of an event's content as JSON text (canonical for `change`). */
+type EncodedContent = { readonly [K in keyof EventContent]: string };
+
+function encodeContent(r: EventContent, startedAtIso: string): EncodedContent {
+  return {
+    chainId: str(r.chainId),
+    startedAt: str(startedAtIso),
+    durationMs: String(r.durationMs),
+    actorSub: str(r.actorSub),
+    actorOrg: str(r.actorOrg),
+    actorRoles: strs(r.actorRoles),
+    purpose: str(r.purpose),
+    operationType: str(r.operationType),
+    operationName: str(r.operationName),
+    operationHash: str(r.operationHash),
+    fields: strs(r.fields),
+    decision: str(r.decision),
+    reason: str(r.reason),
+    rows: String(r.rows),
+    subjectHashes: strs(r.subjectHashes),
+    change: canonicalJson(r.change),
+    requestId: str(r.requestId),
+    instance: str(r.instance),
+  };
+}
+
+function canonicalPieces(e: EncodedContent): CanonicalPieces {
+  return {
+    head:
+      `{"actorOrg":${e.actorOrg},"actorRoles":${e.actorRoles},"actorSub":${e.actorSub},"chainId":${e.chainId}` +
+      `,"change":${e.change},"decision":${e.decision},"durationMs":${e.durationMs},"fields":${e.fields}` +
+      `,"instance":${e.instance},"operationHash":${e.operationHash},"operationName":${e.operationName}` +
+      `,"operationType":${e.operationType},"prevHash":"`,
+    middle: `","purpose":${e.purpose},"reason":${e.reason},"requestId":${e.requestId},"rows":${e.rows},"seq":`,
+    tail: `,"startedAt":${e.startedAt},"subjectHashes":${e.subjectHashes},"time":"`,
+  };
+}
+
+const sha256Hex = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
 /**
  * The canonical encoding (version 1) of an event, the input of its hash: exactly
- * `canonicalJson` of the object below (keys in sorted order), times as ISO-8601 UTC with
- * milliseconds. Written out by hand because it runs once per event on the hot path; a test
- * checks it equals the generic form.
+ * {@link canonicalJson} of this object (keys in sorted order), times as ISO-8601 UTC with
+ * milliseconds, hashes as lower-case hex:
  *
  * `{actorOrg, actorRoles, actorSub, chainId, change, decision, durationMs, fields, instance,
  *   operationHash, operationName, operationType, prevHash, purpose, reason, requestId, rows, seq,
  *   startedAt, subjectHashes, time, v: 1}`
+ *
+ * It is written out piecewise because the writer runs it once per event on the hot path; a test
+ * checks it equals the generic form.
  */
 export function canonicalEncoding(r: Omit<AuditRecord, 'hash'>): string {
-  return encode(r, r.time.toISOString(), r.startedAt.toISOString());
-}
-
-function encode(r: Omit<AuditRecord, 'hash'>, timeIso: string, startedAtIso: string): string {
-  return (
-    `{"actorOrg":${str(r.actorOrg)},"actorRoles":${strs(r.actorRoles)},"actorSub":${str(r.actorSub)}` +
-    `,"chainId":${str(r.chainId)},"change":${canonicalJson(r.change)},"decision":${str(r.decision)}` +
-    `,"durationMs":${r.durationMs},"fields":${strs(r.fields)},"instance":${str(r.instance)}` +
-    `,"operationHash":${str(r.operationHash)},"operationName":${str(r.operationName)}` +
-    `,"operationType":${str(r.operationType)},"prevHash":${str(r.prevHash)},"purpose":${str(r.purpose)}` +
-    `,"reason":${str(r.reason)},"requestId":${str(r.requestId)},"rows":${r.rows},"seq":${r.seq}` +
-    `,"startedAt":${str(startedAtIso)},"subjectHashes":${strs(r.subjectHashes)}` +
-    `,"time":${str(timeIso)},"v":1}`
-  );
+  const p = canonicalPieces(encodeContent(r, r.startedAt.toISOString()));
+  return `${p.head}${r.prevHash}${p.middle}${r.seq}${p.tail}${r.time.toISOString()}${CANONICAL_END}`;
 }
 
 /** Lower-case hex SHA-256 of the event's canonical encoding (UTF-8). */
 export function eventHash(r: Omit<AuditRecord, 'hash'>): string {
-  return crypto.createHash('sha256').update(canonicalEncoding(r), 'utf8').digest('hex');
-}
-
-function fastHash(r: Omit<AuditRecord, 'hash'>, timeIso: string, startedAtIso: string): string {
-  return crypto.createHash('sha256').update(encode(r, timeIso, startedAtIso), 'utf8').digest('hex');
+  return sha256Hex(canonicalEncoding(r));
 }
 
 /** The bytes a checkpoint signature covers. */
@@ -265,7 +307,14 @@ export function toJsonValue(value: unknown, depth = 0): JsonValue {
 const INT32_MAX = 2_147_483_647;
 const toInt = (n: number): number => (Number.isFinite(n) ? Math.min(INT32_MAX, Math.max(0, Math.round(n))) : 0);
 
-type PreparedEvent = Omit<AuditRecord, 'chainId' | 'seq' | 'prevHash' | 'hash' | 'time'> & { readonly startedAtIso: string };
+/**
+ * An event ready for the writer: its canonical pieces and the JSON of its row's columns after
+ * `time`, computed once at append time so the writer only concatenates and hashes.
+ */
+interface PreparedEvent {
+  readonly pieces: CanonicalPieces;
+  readonly rowTail: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -323,7 +372,8 @@ interface Head {
 
 interface InFlight {
   readonly batch: readonly Pending[];
-  readonly records: readonly HashedRecord[];
+  /** JSON array of the batch's rows, for json_to_recordset. */
+  readonly payload: string;
   /** The head this batch's guard expects, and the head once it commits. */
   readonly prevSeq: number;
   readonly last: Head;
@@ -333,8 +383,6 @@ interface InFlight {
   readonly done: Promise<void>;
   readonly started: number;
 }
-
-type HashedRecord = AuditRecord & { readonly startedAtIso: string };
 
 class ChainLostError extends Error {
   override readonly name = 'ChainLostError';
@@ -495,10 +543,10 @@ export class AuditLog implements AuditSink {
 
   private prepare(event: AuditEventInput): PreparedEvent {
     const startedAt = event.time instanceof Date && !Number.isNaN(event.time.getTime()) ? event.time : this.now();
-    const subjectHashes = [...new Set(event.subjects.map((s) => this.hashSubject(String(s))))].sort();
-    return {
-      startedAt: new Date(startedAt.getTime()),
-      startedAtIso: startedAt.toISOString(),
+    const startedAtIso = startedAt.toISOString();
+    const content: EventContent = {
+      chainId: this.chainId,
+      startedAt,
       durationMs: toInt(event.durationMs),
       actorSub: cleanOpt(event.actor.sub),
       actorOrg: cleanOpt(event.actor.org),
@@ -511,11 +559,19 @@ export class AuditLog implements AuditSink {
       decision: clean(String(event.decision)),
       reason: cleanOpt(event.reason),
       rows: toInt(event.rows),
-      subjectHashes,
+      subjectHashes: [...new Set(event.subjects.map((s) => this.hashSubject(String(s))))].sort(),
       change: event.change === undefined || event.change === null ? null : toJsonValue(event.change),
       requestId: clean(String(event.requestId)),
       instance: this.instance,
     };
+    const e = encodeContent(content, startedAtIso);
+    const rowTail =
+      `,"started_at":${e.startedAt},"duration_ms":${e.durationMs},"actor_sub":${e.actorSub},"actor_org":${e.actorOrg}` +
+      `,"actor_roles":${e.actorRoles},"purpose":${e.purpose},"operation_type":${e.operationType}` +
+      `,"operation_name":${e.operationName},"operation_hash":${e.operationHash},"fields":${e.fields}` +
+      `,"decision":${e.decision},"reason":${e.reason},"rows":${e.rows},"subject_hashes":${e.subjectHashes}` +
+      `,"change":${e.change},"request_id":${e.requestId},"instance":${e.instance}}`;
+    return { pieces: canonicalPieces(e), rowTail };
   }
 
   private schedule(): void {
@@ -582,23 +638,25 @@ export class AuditLog implements AuditSink {
       }
       if (newMonth) await this.enterMonth(time);
       const timeIso = time.toISOString();
-      const records: HashedRecord[] = [];
+      const chainJson = JSON.stringify(this.chainId);
+      const rows: string[] = new Array(batch.length);
       let prevHash = this.tail.hash;
       let seq = this.tail.seq;
-      for (const { event } of batch) {
+      for (let i = 0; i < batch.length; i++) {
+        const { pieces, rowTail } = batch[i].event;
         seq += 1;
-        const unhashed = { ...event, chainId: this.chainId, seq, prevHash, time };
-        const hash = fastHash(unhashed, timeIso, event.startedAtIso);
-        records.push({ ...unhashed, hash });
+        const hash = sha256Hex(`${pieces.head}${prevHash}${pieces.middle}${seq}${pieces.tail}${timeIso}${CANONICAL_END}`);
+        rows[i] = `{"chain_id":${chainJson},"seq":${seq},"prev_hash":"${prevHash}","hash":"${hash}","time":"${timeIso}"${rowTail}`;
         prevHash = hash;
       }
+      const payload = `[${rows.join(',')}]`;
       const prevSeq = this.tail.seq;
-      const done = withTimeout(this.insert(records, prevSeq, timeIso), this.commitTimeoutMs);
-      done.catch(() => {}); // settled (and reported) in order by settle()
       const last = { seq, hash: prevHash, time };
+      const done = withTimeout(this.insert(payload, batch.length, prevSeq, last, timeIso), this.commitTimeoutMs);
+      done.catch(() => {}); // settled (and reported) in order by settle()
       this.tail = last;
       this.counters.inFlight += batch.length;
-      return { batch, records, prevSeq, last, timeIso, pipelined, done, started: performance.now() };
+      return { batch, payload, prevSeq, last, timeIso, pipelined, done, started: performance.now() };
     } catch (error) {
       this.headStale = true;
       this.counters.failed += batch.length;
@@ -621,7 +679,10 @@ export class AuditLog implements AuditSink {
         // its guard then saw the older head and inserted nothing. Now that the predecessor has
         // committed, send it again.
         if (!(error instanceof HeadMovedError) || !inFlight.pipelined || this.headStale || this.head.seq !== inFlight.prevSeq) throw error;
-        await withTimeout(this.insert(inFlight.records, inFlight.prevSeq, inFlight.timeIso), this.commitTimeoutMs);
+        await withTimeout(
+          this.insert(inFlight.payload, inFlight.batch.length, inFlight.prevSeq, inFlight.last, inFlight.timeIso),
+          this.commitTimeoutMs,
+        );
       }
       this.counters.lastCommitMs = performance.now() - inFlight.started;
       this.head = inFlight.last;
@@ -644,34 +705,7 @@ export class AuditLog implements AuditSink {
    * the chain and the head is where it believes) and insert the batch. Nothing is inserted when
    * the guard fails.
    */
-  private async insert(records: readonly HashedRecord[], prevSeq: number, timeIso: string): Promise<void> {
-    const last = records[records.length - 1];
-    const payload = JSON.stringify(
-      records.map((r) => ({
-        chain_id: r.chainId,
-        seq: r.seq,
-        prev_hash: r.prevHash,
-        hash: r.hash,
-        time: timeIso,
-        started_at: r.startedAtIso,
-        duration_ms: r.durationMs,
-        actor_sub: r.actorSub,
-        actor_org: r.actorOrg,
-        actor_roles: r.actorRoles,
-        purpose: r.purpose,
-        operation_type: r.operationType,
-        operation_name: r.operationName,
-        operation_hash: r.operationHash,
-        fields: r.fields,
-        decision: r.decision,
-        reason: r.reason,
-        rows: r.rows,
-        subject_hashes: r.subjectHashes,
-        change: r.change,
-        request_id: r.requestId,
-        instance: r.instance,
-      })),
-    );
+  private async insert(payload: string, count: number, prevSeq: number, last: Head, timeIso: string): Promise<void> {
     // The head row is locked on quals every version satisfies (chain and owner), and head_seq is
     // compared in SET, on the latest committed version: a batch that reaches the server while its
     // predecessor is still running waits for that commit instead of judging a stale snapshot (a
@@ -694,7 +728,7 @@ export class AuditLog implements AuditSink {
       select (select count(*) from head where ok)::int as claimed, (select count(*) from ins)::int as inserted`.execute(this.db);
     const claimed = Number(rows[0]?.claimed ?? 0);
     const inserted = Number(rows[0]?.inserted ?? 0);
-    if (claimed !== 1 || inserted !== records.length) {
+    if (claimed !== 1 || inserted !== count) {
       throw new HeadMovedError(`audit chain ${this.chainId}: head moved or chain taken over (claimed ${claimed}, inserted ${inserted})`);
     }
   }

@@ -153,31 +153,55 @@ async function registeredHead(db: Kysely<any>, chainId: string): Promise<Registe
   return rows[0] ? { seq: Number(rows[0].head_seq), hash: rows[0].head_hash } : undefined;
 }
 
-async function* eventBatches(db: Kysely<any>, chainId: string, bound: number, size: number): AsyncGenerator<AuditRecord[]> {
-  let after: { seq: number; time: Date } | undefined;
+/**
+ * Rows of one chain from `table` with `after < seq <= after + size` (and `seq <= bound`), in
+ * (seq, time) order; over an empty window, jumps to the next stored seq with one index probe.
+ * Fixed seq windows keep each query's work bounded whatever plan the statistics suggest (right
+ * after a burst of inserts they are stale, and a LIMIT query would sort everything left).
+ */
+async function fetchWindow(
+  db: Kysely<any>,
+  table: 'audit_event' | 'audit_checkpoint',
+  chainId: string,
+  after: number,
+  size: number,
+  bound: number,
+): Promise<{ rows: Record<string, unknown>[]; end: number } | undefined> {
+  const order = table === 'audit_event' ? sql`seq, "time"` : sql`seq`;
   for (;;) {
-    const { rows } = after
-      ? await sql<Record<string, unknown>>`
-          select * from audit_event
-           where chain_id = ${chainId} and (seq, "time") > (${after.seq}, ${after.time.toISOString()}::timestamptz) and seq <= ${bound}
-           order by seq, "time" limit ${size}`.execute(db)
-      : await sql<Record<string, unknown>>`
-          select * from audit_event where chain_id = ${chainId} and seq <= ${bound}
-           order by seq, "time" limit ${size}`.execute(db);
-    if (rows.length === 0) return;
-    const batch = rows.map(recordFromRow);
-    yield batch;
-    if (rows.length < size) return;
-    const last = batch[batch.length - 1];
-    after = { seq: last.seq, time: last.time };
+    if (after >= bound) return undefined;
+    const end = Math.min(after + size, bound);
+    const { rows } = await sql<Record<string, unknown>>`
+      select * from ${sql.table(table)} where chain_id = ${chainId} and seq > ${after} and seq <= ${end} order by ${order}`.execute(db);
+    if (rows.length > 0) return { rows, end };
+    const next = await sql<{ next: unknown }>`
+      select min(seq) as next from ${sql.table(table)} where chain_id = ${chainId} and seq > ${end} and seq <= ${bound}`.execute(db);
+    if (next.rows[0]?.next === null || next.rows[0]?.next === undefined) return undefined;
+    after = Number(next.rows[0].next) - 1;
   }
 }
 
-/** Checkpoints in seq order, one at a time, fetched in batches. */
+/** Events of a chain in (seq, time) order, in windows; the next window is fetched while the current one is checked. */
+async function* eventBatches(db: Kysely<any>, chainId: string, bound: number, size: number): AsyncGenerator<AuditRecord[]> {
+  // Sequence numbers can be anything an attacker wrote, including zero or negative ones.
+  const first = await sql<{ first: unknown }>`
+    select min(seq) as first from audit_event where chain_id = ${chainId} and seq <= ${bound}`.execute(db);
+  if (first.rows[0]?.first === null || first.rows[0]?.first === undefined) return;
+  const fetch = (after: number) => fetchWindow(db, 'audit_event', chainId, after, size, bound);
+  let window = await fetch(Number(first.rows[0].first) - 1);
+  while (window) {
+    const next = fetch(window.end);
+    next.catch(() => {}); // awaited below; avoid an unhandled rejection if the consumer stops first
+    yield window.rows.map(recordFromRow);
+    window = await next;
+  }
+}
+
+/** Checkpoints in seq order, one at a time, fetched in seq windows. */
 class CheckpointCursor {
   private buffer: CheckpointRecord[] = [];
   private index = 0;
-  private after: number | undefined;
+  private after = Number.MIN_SAFE_INTEGER;
   private done = false;
   constructor(
     private readonly db: Kysely<any>,
@@ -188,18 +212,23 @@ class CheckpointCursor {
   async peek(): Promise<CheckpointRecord | undefined> {
     if (this.index < this.buffer.length) return this.buffer[this.index];
     if (this.done) return undefined;
-    const { rows } =
-      this.after === undefined
-        ? await sql<Record<string, unknown>>`
-            select * from audit_checkpoint where chain_id = ${this.chainId} order by seq limit ${this.size}`.execute(this.db)
-        : await sql<Record<string, unknown>>`
-            select * from audit_checkpoint where chain_id = ${this.chainId} and seq > ${this.after}
-             order by seq limit ${this.size}`.execute(this.db);
-    this.buffer = rows.map(checkpointFromRow);
+    if (this.after === Number.MIN_SAFE_INTEGER) {
+      const first = await sql<{ first: unknown }>`
+        select min(seq) as first from audit_checkpoint where chain_id = ${this.chainId}`.execute(this.db);
+      if (first.rows[0]?.first === null || first.rows[0]?.first === undefined) {
+        this.done = true;
+        return undefined;
+      }
+      this.after = Number(first.rows[0].first) - 1;
+    }
+    const window = await fetchWindow(this.db, 'audit_checkpoint', this.chainId, this.after, this.size, Number.MAX_SAFE_INTEGER);
+    if (!window) {
+      this.done = true;
+      return undefined;
+    }
+    this.buffer = window.rows.map(checkpointFromRow);
     this.index = 0;
-    if (rows.length < this.size) this.done = true;
-    if (this.buffer.length === 0) return undefined;
-    this.after = this.buffer[this.buffer.length - 1].seq;
+    this.after = window.end;
     return this.buffer[0];
   }
 
@@ -344,10 +373,12 @@ async function verifyChain(
 
   const lastSeq = prev?.seq ?? null;
   if (!problem) {
-    // Checkpoints beyond the last event (up to the registered head): the tail was deleted.
+    // A signed checkpoint beyond the last event: the tail was deleted, unless the writer has
+    // legitimately moved on since the check started (then the registry's head reaches it now).
     const cp = await cps.peek();
-    if (cp && cp.seq <= bound) {
-      if (checkSignature(cp)) {
+    if (cp && checkSignature(cp)) {
+      const reached = cp.seq <= bound ? undefined : await registeredHead(db, chainId);
+      if (!reached || reached.seq < cp.seq) {
         report((lastSeq ?? 0) + 1, 'deleted', `the chain ends at seq ${lastSeq ?? 0} but a checkpoint signed seq ${cp.seq}`);
       }
     }

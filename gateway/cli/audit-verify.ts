@@ -19,9 +19,14 @@ import { verifyAudit, type IntegrityReport } from '../audit/audit-verifier.ts';
 
 class CannotCheck extends Error {}
 
+/** Intact chains listed one per line up to this many (a chain per gateway start adds up). */
+const MAX_INTACT_LINES = 50;
+
 function describe(report: IntegrityReport): string[] {
   const lines = [`audit trail: ${report.chains.length} chain(s), ${report.events} event(s), ${report.checkpoints} signed checkpoint(s)`];
+  let intactShown = 0;
   for (const c of report.chains) {
+    if (!c.firstProblem && ++intactShown > MAX_INTACT_LINES) continue;
     const range = c.firstSeq === null ? 'no events' : `seq ${c.firstSeq}..${c.lastSeq}`;
     const parts = [`${c.events} event(s) (${range})`, `${c.checkpoints} checkpoint(s)`];
     if (c.lastCheckpointSeq !== null) parts.push(`last signed seq ${c.lastCheckpointSeq}`);
@@ -30,6 +35,7 @@ function describe(report: IntegrityReport): string[] {
     const verdict = c.firstProblem ? `TAMPERED at seq ${c.firstProblem.seq} (${c.firstProblem.kind}): ${c.firstProblem.message}` : 'intact';
     lines.push(`  chain ${c.chainId}: ${parts.join(', ')}: ${verdict}`);
   }
+  if (intactShown > MAX_INTACT_LINES) lines.push(`  ... and ${intactShown - MAX_INTACT_LINES} more intact chain(s)`);
   return lines;
 }
 
@@ -87,11 +93,15 @@ async function main(): Promise<number> {
   }
 }
 
+// Exit code 1 means "tampered": nothing else may end the process with it.
+const cannotCheck = (error: unknown): never => {
+  console.error(`audit:verify: could not check: ${(error as Error)?.message ?? String(error)}`);
+  process.exit(2);
+};
+process.on('uncaughtException', cannotCheck);
+process.on('unhandledRejection', cannotCheck);
+
 main().then(
   (code) => process.exit(code),
-  (error) => {
-    if (error instanceof CannotCheck) console.error(`audit:verify: could not check: ${error.message}`);
-    else console.error(`audit:verify: could not check: ${(error as Error)?.message ?? String(error)}`);
-    process.exit(2);
-  },
+  (error) => cannotCheck(error),
 );
