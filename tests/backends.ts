@@ -1,5 +1,7 @@
 /** Which backends the integration tests run on, and fresh databases on the real server. */
 import pg from 'pg';
+import type { Kysely } from 'kysely';
+import { openPglite, pgliteDatabase, postgresDatabase } from '../gateway/store/databases.ts';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -30,3 +32,27 @@ export async function freshDatabase(prefix = 'lianqiao_test'): Promise<{ url: st
   };
 }
 
+
+/** A Kysely on one backend: in-memory PGlite, or a fresh database on the real server. */
+export async function openBackendDatabase(backend: Backend, prefix = 'lianqiao_test'): Promise<{ db: Kysely<any>; close(): Promise<void> }> {
+  if (backend === 'pglite') {
+    const pglite = await openPglite(undefined);
+    const db = pgliteDatabase(pglite);
+    return {
+      db,
+      async close() {
+        await db.destroy();
+        if (!pglite.closed) await pglite.close();
+      },
+    };
+  }
+  const fresh = await freshDatabase(prefix);
+  const db = postgresDatabase(fresh.url, { poolSize: 4 });
+  return {
+    db,
+    async close() {
+      await db.destroy();
+      await fresh.drop();
+    },
+  };
+}

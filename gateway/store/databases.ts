@@ -34,17 +34,25 @@ export interface OpenOptions {
   /** Statement time limit on PostgreSQL pools, ms. */
   readonly statementTimeoutMs?: number;
   readonly poolSize?: number;
+  /** How long a query may wait for a free pool connection before the source counts as unavailable. Default 10 s. */
+  readonly poolWaitMs?: number;
 }
 
 export function postgresDatabase(url: string, options: OpenOptions = {}): Kysely<any> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.poolWaitMs ?? 10_000,
     statement_timeout: options.statementTimeoutMs,
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Nor a checked-out one: pg emits 'error' on a client whose connection drops, also while a query
+  // runs (that query is rejected as well), and pg-pool listens only while the client is idle.
+  // Unheard, the event would be an uncaught exception that takes the whole gateway down.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
 }
 

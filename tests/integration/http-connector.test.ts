@@ -6,10 +6,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
-import { KyselyPGlite } from 'kysely-pglite';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
+import { BACKENDS, openBackendDatabase } from '../backends.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../connectors/connector.ts';
 import { ConnectorError } from '../../connectors/connector-error.ts';
@@ -20,7 +18,6 @@ import type { HttpConnectorOptions } from '../../connectors/http/http-connector.
 import type { LookupBody } from '../../connectors/http/http-protocol.ts';
 import { startSocialSecurityService } from '../../connectors/http/social-security-service.ts';
 
-const BACKENDS = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
 
 const ALL: Scope = { streets: 'all', conditions: [] };
 const RECEIVING: Scope = { streets: 'all', conditions: [{ field: 'pensionStatus', op: 'eq', value: 'receiving' }] };
@@ -74,39 +71,6 @@ async function insertAccounts(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-/** A database for one backend, and how to get rid of it. */
-async function openBackend(backend: string): Promise<{ db: Kysely<any>; dispose(): Promise<void> }> {
-  if (backend === 'pglite') {
-    const db = new Kysely<any>({ dialect: new KyselyPGlite(new PGlite()).dialect });
-    return { db, dispose: () => db.destroy() };
-  }
-  const serverUrl = process.env.TEST_DATABASE_URL!;
-  const name = `lianqiao_http_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.href, max: 4 }) }) });
-  return {
-    db,
-    async dispose() {
-      await db.destroy();
-      const dropper = new pg.Client({ connectionString: serverUrl });
-      await dropper.connect();
-      try {
-        await dropper.query(`drop database if exists "${name}" with (force)`).catch(() => dropper.query(`drop database if exists "${name}"`));
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
-}
-
 function byId<T extends { idNumber?: unknown }>(rows: readonly T[]): T[] {
   return [...rows].sort((a, b) => String(a.idNumber).localeCompare(String(b.idNumber)));
 }
@@ -121,13 +85,13 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe.each(BACKENDS)('HttpConnector → social-security service on %s', (backend) => {
-  let backendDb: { db: Kysely<any>; dispose(): Promise<void> };
+  let backendDb: Awaited<ReturnType<typeof openBackendDatabase>>;
   let service: { url: string; close(): Promise<void> };
   let requests: { path: string; body: unknown }[];
   let connector: HttpConnector;
 
   beforeAll(async () => {
-    backendDb = await openBackend(backend);
+    backendDb = await openBackendDatabase(backend, 'lianqiao_http');
     await createSocialSecuritySchema(backendDb.db);
     await insertAccounts(backendDb.db);
     service = await startSocialSecurityService({ db: backendDb.db, port: 0 });
@@ -136,7 +100,7 @@ describe.each(BACKENDS)('HttpConnector → social-security service on %s', (back
   afterAll(async () => {
     await connector?.close();
     await service?.close();
-    await backendDb?.dispose();
+    await backendDb?.close();
   });
 
   function newConnector(options: Partial<HttpConnectorOptions> = {}): HttpConnector {
@@ -435,8 +399,7 @@ describe('HttpConnector against failing sources', () => {
   });
 
   it('a service whose database is gone answers 503 without detail, and the connector says unavailable', async () => {
-    const pglite = new PGlite();
-    const db = new Kysely<any>({ dialect: new KyselyPGlite(pglite).dialect });
+    const { db } = await openBackendDatabase('pglite');
     await createSocialSecuritySchema(db);
     const logged: unknown[] = [];
     const service = await startSocialSecurityService({ db, onError: (e) => logged.push(e) });

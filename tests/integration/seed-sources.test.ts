@@ -1,60 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import { KyselyPGlite } from 'kysely-pglite';
+import { sql, type Kysely } from 'kysely';
+import { BACKENDS, openBackendDatabase } from '../backends.ts';
 import { seedSources, sourcesAreSeeded } from '../../connectors/demo/seed-sources.ts';
 import { collectSyntheticData } from '../../connectors/demo/synthetic-data.ts';
 
-const BACKENDS = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
 const PERSONS = 2000;
 const SEED = 4242;
-
-interface Backend {
-  readonly db: Kysely<any>;
-  close(): Promise<void>;
-}
-
-async function openBackend(kind: string): Promise<Backend> {
-  if (kind === 'pglite') {
-    const pglite = new PGlite();
-    await pglite.waitReady;
-    const db = new Kysely<any>({ dialect: new KyselyPGlite(pglite).dialect });
-    return {
-      db,
-      async close() {
-        await db.destroy();
-        if (!pglite.closed) await pglite.close();
-      },
-    };
-  }
-  // A fresh database on the server named by TEST_DATABASE_URL, dropped afterwards.
-  const serverUrl = process.env.TEST_DATABASE_URL!;
-  const name = `lianqiao_seed_test_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 4 }) }) });
-  return {
-    db,
-    async close() {
-      await db.destroy();
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      try {
-        await cleanup.query(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await cleanup.end();
-      }
-    },
-  };
-}
 
 async function counts(db: Kysely<any>): Promise<{ persons: number; houses: number; accounts: number }> {
   const { rows } = await sql<{ p: string; h: string; a: string }>`select
@@ -74,11 +25,11 @@ async function digests(db: Kysely<any>): Promise<string[]> {
 }
 
 describe.each(BACKENDS)('seedSources on %s', (kind) => {
-  let backend: Backend;
+  let backend: Awaited<ReturnType<typeof openBackendDatabase>>;
   const expected = collectSyntheticData({ persons: PERSONS, seed: SEED });
 
   beforeAll(async () => {
-    backend = await openBackend(kind);
+    backend = await openBackendDatabase(kind, 'lianqiao_seed_test');
   });
 
   afterAll(async () => {
