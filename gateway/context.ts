@@ -27,7 +27,8 @@ export interface AuditTrace {
 }
 
 export interface RequestState {
-  readonly requestId: string;
+  /** The HTTP request's id (the `x-request-id` response header); one per operation's audit event. */
+  requestId: string;
   readonly startedAt: number;
   viewer?: Viewer;
   purpose?: string;

@@ -15,6 +15,14 @@ export interface AuthenticationOptions {
 }
 
 const viewers = new WeakMap<Request, Viewer>();
+const requestIds = new WeakMap<Request, string>();
+
+/** The id the gateway gave this HTTP request (server-generated; a client's header is not trusted). */
+export function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (!id) requestIds.set(request, (id = crypto.randomUUID()));
+  return id;
+}
 
 /** GraphiQL's page is served to browsers without a token; the queries it sends need one. */
 function wantsGraphiQL(request: Request): boolean {
@@ -54,7 +62,7 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
             reason: `${error.code}: ${error.message}`,
             rows: 0,
             subjects: [],
-            requestId: crypto.randomUUID(),
+            requestId: requestIdOf(request),
           });
         } catch {
           endResponse(errorResponse(new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable')));
@@ -63,10 +71,14 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
         endResponse(errorResponse(error));
       }
     },
+    onResponse({ request, response }) {
+      response.headers.set('x-request-id', requestIdOf(request));
+    },
     onContextBuilding({ context }) {
       const request = (context as { request?: Request }).request;
       const state = requestState(context);
       if (request) {
+        state.requestId = requestIdOf(request);
         state.viewer = viewers.get(request);
         const purpose = request.headers.get('x-purpose')?.trim();
         state.purpose = purpose ? purpose : undefined;
