@@ -2,7 +2,9 @@
  * Configuration from the environment, validated once at start. Every bad value gets its own clear
  * message; all of them are reported together so a deployer fixes them in one go.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseRateLimits, type RateLimitRules } from './rate-limit/rate-limit-rules.ts';
 
 export interface Config {
   readonly port: number;
@@ -41,6 +43,12 @@ export interface Config {
   readonly seedPersons: number;
   /** Names this process's audit chain; unique per running instance. */
   readonly instanceId: string;
+  /**
+   * Worker processes (node:cluster) sharing the port, PostgreSQL and Redis; each worker has its
+   * own audit chain, `${instanceId}-w${n}`. Default 1 (no cluster). Needs PostgreSQL for the store
+   * and every source: an embedded PGlite directory can be open in one process only.
+   */
+  readonly workers: number;
   readonly logLevel: string;
   readonly production: boolean;
   /**
@@ -50,6 +58,33 @@ export interface Config {
   readonly unsafeBenchBaseline: boolean;
   /** True when nothing external is configured: PGlite + demo sources + demo tokens. */
   readonly embedded: boolean;
+  /** What one request may ask for (QUERY_TOO_COMPLEX beyond it). */
+  readonly limits: {
+    /** `MAX_QUERY_DEPTH`, default 8. */
+    readonly maxDepth: number;
+    /** `MAX_QUERY_ALIASES`, default 15. */
+    readonly maxAliases: number;
+    /** `MAX_QUERY_TOKENS`, default 2000. */
+    readonly maxTokens: number;
+    /** `MAX_ROOT_FIELDS`, default 10. */
+    readonly maxRootFields: number;
+    /** `MAX_QUERY_COST`: estimated objects in an answer (page size × nesting), default 2000. */
+    readonly maxCost: number;
+    /** `MAX_BODY_BYTES`, default 102400 (100 KB); larger bodies get 413. */
+    readonly maxBodyBytes: number;
+    /**
+     * `OPERATION_TIMEOUT_MS`, default 10000: an operation's deadline. Also the source PostgreSQL
+     * pools' statement_timeout (the server cancels what the operation gave up on), and a cap on
+     * the HTTP connector's per-attempt timeout: min(SOURCE_TIMEOUT_MS, OPERATION_TIMEOUT_MS).
+     */
+    readonly operationTimeoutMs: number;
+  };
+  /** `RATE_LIMITS` per role and per organisation; null when `RATE_LIMITS=off`. */
+  readonly rateLimits: RateLimitRules | null;
+  /** `CORS_ORIGINS` (comma-separated origins); empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** `PERSISTED_OPERATIONS_FILE`: when set, only the operations it lists run. */
+  readonly persistedOperationsFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -123,7 +158,43 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const nodeEnv = get('NODE_ENV') ?? 'development';
+  const workers = int('WORKERS', 1, 1, 256);
+  const needsPglite = !databaseUrl || !populationUrl || !housingUrl || (!socialSecurityUrl && !socialSecurityDatabaseUrl);
+  if (workers > 1 && needsPglite) {
+    problems.push(
+      `WORKERS=${workers} needs PostgreSQL for the store and every source (DATABASE_URL, POPULATION_DATABASE_URL, HOUSING_DATABASE_URL, ` +
+        'and SOCIAL_SECURITY_URL or SOCIAL_SECURITY_DATABASE_URL): an embedded PGlite directory can be open in one process only; use WORKERS=1',
+    );
+  }
   const unsafeBenchBaseline = get('LIANQIAO_UNSAFE_BENCH_BASELINE') === '1';
+
+  const limits: Config['limits'] = {
+    maxDepth: int('MAX_QUERY_DEPTH', 8, 1, 100),
+    maxAliases: int('MAX_QUERY_ALIASES', 15, 0, 1000),
+    maxTokens: int('MAX_QUERY_TOKENS', 2000, 100, 100_000),
+    maxRootFields: int('MAX_ROOT_FIELDS', 10, 1, 100),
+    maxCost: int('MAX_QUERY_COST', 2000, 1, 10_000_000),
+    maxBodyBytes: int('MAX_BODY_BYTES', 102_400, 1024, 10_485_760),
+    operationTimeoutMs: int('OPERATION_TIMEOUT_MS', 10_000, 100, 300_000),
+  };
+  const rateLimits = parseRateLimits(get('RATE_LIMITS'));
+  problems.push(...rateLimits.problems);
+  const corsOrigins: string[] = [];
+  for (const entry of (get('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    let origin: URL | undefined;
+    try {
+      origin = new URL(entry);
+    } catch {
+      // reported below
+    }
+    if (!origin || !['http:', 'https:'].includes(origin.protocol) || origin.origin !== entry.replace(/\/$/, '')) {
+      problems.push(`CORS_ORIGINS: "${entry}" is not an origin like https://portal.example.gov.cn (scheme, host and port only; "*" is not accepted)`);
+    } else corsOrigins.push(origin.origin);
+  }
+  const persistedOperationsFile = get('PERSISTED_OPERATIONS_FILE');
+  if (persistedOperationsFile && !fs.existsSync(persistedOperationsFile)) {
+    problems.push(`PERSISTED_OPERATIONS_FILE: ${persistedOperationsFile} does not exist`);
+  }
   if (unsafeBenchBaseline && nodeEnv === 'production') {
     problems.push('LIANQIAO_UNSAFE_BENCH_BASELINE switches off authorization and audit; it is refused with NODE_ENV=production');
   }
@@ -142,10 +213,15 @@ export function loadConfig(env: Env = process.env): Config {
     },
     seedPersons: int('SEED_PERSONS', 5000, 0, 50_000_000),
     instanceId: get('INSTANCE_ID') ?? `gw-${process.pid}-${Date.now().toString(36)}`,
+    workers,
     logLevel,
     production: nodeEnv === 'production',
     unsafeBenchBaseline,
     embedded,
+    limits,
+    rateLimits: rateLimits.rules,
+    corsOrigins,
+    persistedOperationsFile: persistedOperationsFile ? path.resolve(persistedOperationsFile) : undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -11,6 +11,8 @@ import { createGateway } from './server.ts';
 import { demoTokens } from './demo-tokens.ts';
 import { createLogger } from './logger.ts';
 import { gatewayHolding } from './cli/data-dir-lock.ts';
+import { isGatewayWorker, runPrimary, useClusterMetrics } from './cluster.ts';
+import { drainServer } from './graceful-stop.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -24,6 +26,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && !isGatewayWorker()) {
+    // WORKERS=N: this process only supervises N workers (gateway/cluster.ts).
+    runPrimary(config, logger, (line) => process.stdout.write(line));
+    return;
+  }
+  // Signals that arrive while starting are honoured once the gateway is up (then it stops at once).
+  let stopHandler: ((signal: string) => void) | undefined;
+  let earlySignal: string | undefined;
+  const onSignal = (signal: string) => (stopHandler ? stopHandler(signal) : (earlySignal ??= signal));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   if (config.unsafeBenchBaseline) {
     logger.warn('LIANQIAO_UNSAFE_BENCH_BASELINE=1: authorization, masking and audit are OFF (benchmark baseline only)');
   }
@@ -39,9 +52,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(pidFile, String(process.pid));
   }
 
-  const runtime = await createRuntime(config, {
-    log: (level, message, detail) => logger[level]({ err: detail }, message),
-  });
+  const runtime = await createRuntime(config, { logger });
+  if (isGatewayWorker()) useClusterMetrics(runtime.metrics);
   const { app } = createGateway(runtime);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -49,7 +61,9 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host}:${port}/graphql`;
-  process.stdout.write(`Lianqiao gateway listening on ${url}\n`);
+  // In a cluster the primary prints the URL once all workers listen.
+  if (isGatewayWorker()) logger.info(`worker listening on ${url}`);
+  else process.stdout.write(`Lianqiao gateway listening on ${url}\n`);
   if (config.embedded && runtime.tokenSecret) {
     process.stdout.write('\nEmbedded demo mode. Demo tokens (valid 8 hours):\n');
     for (const demo of await demoTokens(runtime.tokenSecret)) {
@@ -61,22 +75,36 @@ async function main(): Promise<void> {
     );
   }
 
+  // Graceful stop: no new connections; in-flight operations finish (each waits for its audit
+  // commit), requests already sent included; keep-alive connections end with their last answer
+  // (gateway/graceful-stop.ts); then the audit log is flushed and checkpointed and the pools
+  // closed. Exit 0 only if all of that went well.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: stopping; finishing in-flight requests`);
-    server.close();
-    server.closeIdleConnections?.();
-    const force = setTimeout(() => server.closeAllConnections?.(), 10_000);
-    force.unref();
-    await new Promise<void>((resolve) => server.once('close', () => resolve()));
-    await runtime.close();
+    const drained = drainServer(server, {
+      onListenerClosed: (stats) => logger.info(stats, 'no longer accepting connections'),
+      onIdleClosed: (stats) => logger.info(stats, 'closing connections without a request'),
+    });
+    let code = 0;
+    try {
+      await drained;
+      await runtime.close();
+      const audit = runtime.audit.stats();
+      logger.info({ auditCommitted: audit.committed, auditFailed: audit.failed, auditHeadSeq: audit.headSeq }, 'stopped');
+    } catch (error) {
+      logger.error({ err: error }, 'stopping failed');
+      code = 1;
+    }
     if (fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') === String(process.pid)) fs.rmSync(pidFile);
-    process.exit(0);
+    process.exit(code);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stopHandler = (signal) => void stop(signal);
+  // A worker whose primary is gone stops too.
+  if (isGatewayWorker()) process.on('disconnect', () => void stop('primary gone'));
+  if (earlySignal) void stop(earlySignal);
 }
 
 main().catch((error) => {

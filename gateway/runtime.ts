@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
-import { openDatabases, migrateStore, type Databases, type OpenOptions } from './store/databases.ts';
+import type { Kysely } from 'kysely';
+import { openDatabases, migrateStore, postgresDatabase, type Databases, type OpenOptions } from './store/databases.ts';
 import { PostgresConnector } from '../connectors/postgres/postgres-connector.ts';
 import { HttpConnector } from '../connectors/http/http-connector.ts';
 import { startSocialSecurityService, type SocialSecurityService } from '../connectors/http/social-security-service.ts';
@@ -30,6 +31,13 @@ import { AuditLog } from './audit/audit-log.ts';
 import { loadAuditKeys } from './audit/audit-keys.ts';
 import { AuditReader } from './audit/audit-reader.ts';
 import { verifyAudit, type IntegrityReport } from './audit/audit-verifier.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { GatewayMetrics, type GatewayMetricsOptions } from './metrics.ts';
+import { instrumentConnector } from '../connectors/instrumented-connector.ts';
+import { RateLimiter } from './rate-limit/rate-limiter.ts';
+import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
+import { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.ts';
+import { loadPersistedOperations } from './persisted-operations.ts';
 
 export interface RuntimeOptions extends OpenOptions {
   /** Observes every SQL statement a PostgreSQL source connector sends (tests read it). */
@@ -38,8 +46,11 @@ export interface RuntimeOptions extends OpenOptions {
   readonly onHttpRequest?: (request: { path: string; body: unknown }) => void;
   /** How often each instance checks the store's policy version (the safety net under Redis). */
   readonly policyPollMs?: number;
-  /** Log sink for operational messages. */
+  /** Log sink for operational messages. Default: {@link RuntimeOptions.logger}. */
   readonly log?: (level: 'info' | 'warn' | 'error', message: string, detail?: unknown) => void;
+  /** The structured logger (operation lines, masked errors, dependency changes). Default: pino at LOG_LEVEL on stdout. */
+  readonly logger?: Logger;
+  readonly metricsOptions?: GatewayMetricsOptions;
 }
 
 export interface Runtime {
@@ -56,6 +67,18 @@ export interface Runtime {
   readonly tokenSecret?: string;
   /** Reload this instance's policies and tell the others. */
   policyChanged(): Promise<void>;
+  /** This runtime's logger, bound to its instance id. */
+  readonly logger: Logger;
+  /** This runtime's metrics (its own prom-client Registry), served at /metrics. */
+  readonly metrics: GatewayMetrics;
+  /** Per-user and per-organisation request budgets (Redis-backed with REDIS_URL); null when RATE_LIMITS=off. */
+  readonly rateLimiter: RateLimiter | null;
+  /** The allow-list of PERSISTED_OPERATIONS_FILE (id → document), when that mode is on. */
+  readonly persistedOperations?: ReadonlyMap<string, string>;
+  /**
+   * Each dependency's state. `ready` needs the store and every source; Redis (when configured) is
+   * reported but optional: without it the instance serves on in single-instance mode.
+   */
   readiness(): Promise<{ ready: boolean; checks: Record<string, 'ok' | 'unavailable'> }>;
   close(): Promise<void>;
 }
@@ -71,8 +94,34 @@ export function embeddedTokenSecret(dataDir: string, create: boolean): string | 
   return secret;
 }
 
+/** How long /readyz waits for one dependency before calling it unavailable. */
+const READINESS_TIMEOUT_MS = 3000;
+
+/**
+ * Logs a dependency's health once per change (not once per failed attempt or request): the
+ * first failure at `error`/`warn` with its cause, the recovery at `info`.
+ */
+function transitions(log: NonNullable<RuntimeOptions['log']>, down: { level: 'warn' | 'error'; message: string }, up: string) {
+  let healthy = true;
+  return {
+    failed(error?: unknown) {
+      if (!healthy) return;
+      healthy = false;
+      log(down.level, down.message, error);
+    },
+    succeeded() {
+      if (healthy) return;
+      healthy = true;
+      log('info', up);
+    },
+  };
+}
+
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const log = options.log ?? (() => {});
+  const logger = (options.logger ?? createLogger(config.logLevel)).child({ instance: config.instanceId });
+  const log: NonNullable<RuntimeOptions['log']> =
+    options.log ?? ((level, message, detail) => (detail === undefined ? logger[level](message) : logger[level]({ err: detail }, message)));
+  const metrics = new GatewayMetrics(options.metricsOptions);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
@@ -95,22 +144,47 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       );
     }
 
+    // No source statement may outlive the operation it serves: the connectors' PostgreSQL pools
+    // carry statement_timeout = OPERATION_TIMEOUT_MS, so the server cancels a query its operation
+    // gave up on; each HTTP attempt is held to min(SOURCE_TIMEOUT_MS, OPERATION_TIMEOUT_MS).
+    // (The store's pool has none: audit exports run long.)
+    const httpTimeoutMs = Math.min(config.sources.timeoutMs, config.limits.operationTimeoutMs);
+    const sourceDb = (url: string | undefined, opened: Kysely<any>): Kysely<any> => {
+      if (!url) return opened; // embedded PGlite: one process, nothing to cancel remotely
+      const statementTimeoutMs = options.statementTimeoutMs ?? config.limits.operationTimeoutMs;
+      const db = postgresDatabase(url, { statementTimeoutMs, poolSize: options.poolSize });
+      closers.push(() => db.destroy());
+      return db;
+    };
+
     let socialSecurityUrl = config.sources.socialSecurityUrl;
     if (!socialSecurityUrl) {
-      const service: SocialSecurityService = await startSocialSecurityService({ db: databases.socialSecurity! });
+      const service: SocialSecurityService = await startSocialSecurityService({
+        db: sourceDb(config.sources.socialSecurityDatabaseUrl, databases.socialSecurity!),
+      });
       closers.push(() => service.close());
       socialSecurityUrl = service.url;
     }
     const onQuery = (source: string) => (options.onSourceQuery ? (q: { sql: string; parameters: readonly unknown[] }) => options.onSourceQuery!(source, q) : undefined);
+    // Every connector call is timed per source and method (lianqiao_source_request_duration_seconds).
     const sources: SharedDataSources = {
-      population: new PostgresConnector({ dataset: POPULATION, db: databases.population, table: POPULATION_TABLE, onQuery: onQuery('population') }),
-      housing: new PostgresConnector({ dataset: HOUSING, db: databases.housing, table: HOUSING_TABLE, onQuery: onQuery('housing') }),
-      social_security: new HttpConnector({
-        dataset: SOCIAL_SECURITY,
-        baseUrl: socialSecurityUrl,
-        timeoutMs: config.sources.timeoutMs,
-        onRequest: options.onHttpRequest,
-      }),
+      population: instrumentConnector(
+        new PostgresConnector({ dataset: POPULATION, db: sourceDb(config.sources.populationUrl, databases.population), table: POPULATION_TABLE, onQuery: onQuery('population') }),
+        metrics.sourceCall,
+      ),
+      housing: instrumentConnector(
+        new PostgresConnector({ dataset: HOUSING, db: sourceDb(config.sources.housingUrl, databases.housing), table: HOUSING_TABLE, onQuery: onQuery('housing') }),
+        metrics.sourceCall,
+      ),
+      social_security: instrumentConnector(
+        new HttpConnector({
+          dataset: SOCIAL_SECURITY,
+          baseUrl: socialSecurityUrl,
+          timeoutMs: httpTimeoutMs,
+          onRequest: options.onHttpRequest,
+        }),
+        metrics.sourceCall,
+      ),
     };
 
     // Policies: the files in policies/ are loaded into the store (idempotent), then Casbin.
@@ -120,18 +194,51 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       throw new Error(`policy files are invalid:\n${problems.map((p) => `  ${p.file}:${p.line}: ${p.message}`).join('\n')}`);
     }
     await policyStore.syncFromFiles(set.duties, set.grants);
+    const policyHealth = transitions(
+      log,
+      { level: 'error', message: 'policy reload failed (store unreachable?); refusing shared-data reads until it succeeds' },
+      'policies reloaded again; shared-data reads resume',
+    );
     const authorizer = await CasbinAuthorizer.create({
       store: policyStore,
-      onReload: (version, ms) => log('info', `policies reloaded (version ${version}, ${ms.toFixed(1)} ms)`),
-      onError: (error) => log('error', 'policy reload failed; refusing shared-data reads until it succeeds', error),
+      onReload: (version, ms) => {
+        metrics.policyReloaded(version, ms);
+        policyHealth.succeeded();
+        log('info', `policies reloaded (version ${version}, ${ms.toFixed(1)} ms)`);
+      },
+      onError: (error) => {
+        metrics.policyReloadFailed();
+        policyHealth.failed(error);
+      },
     });
     let watcher: RedisPolicyWatcher | undefined;
     if (config.redisUrl) {
-      watcher = await RedisPolicyWatcher.create({ url: config.redisUrl, onError: (e) => log('warn', 'redis', e) });
+      watcher = await RedisPolicyWatcher.create({
+        url: config.redisUrl,
+        // One line per connection change, not one per retry.
+        onStateChange: (connected, error) => {
+          metrics.dependency('redis', connected);
+          if (connected) log('info', 'redis connected: policy changes propagate to the other instances');
+          else log('warn', 'redis unavailable: serving in single-instance mode (policy changes reach other instances by store polling) until it is back', error);
+        },
+      });
       watcher.setUpdateCallback(() => void authorizer.reload().catch(() => {}));
       closers.push(() => watcher!.close());
     }
-    const poll = setInterval(() => void authorizer.reload().catch(() => {}), options.policyPollMs ?? 2000);
+    // The safety net under Redis, and the way back from a store outage (a failed reload marks the
+    // policies stale; the next successful one clears it). One poll at a time: a slow store must not
+    // pile reloads up.
+    let polling = false;
+    const poll = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      authorizer
+        .reload()
+        .catch(() => {})
+        .finally(() => {
+          polling = false;
+        });
+    }, options.policyPollMs ?? 2000);
     poll.unref();
     closers.push(async () => clearInterval(poll));
 
@@ -146,9 +253,43 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       chainId: config.instanceId,
       signingKey: keys.signingKey,
       subjectKey: keys.subjectKey,
+      onBackgroundError: (error) => log('warn', 'audit background work (checkpoint, partitions) failed', error),
     });
     closers.push(() => audit.close());
+    metrics.trackAudit(() => audit.stats());
+    // Observe append outcomes, to log an audit outage once (and its end) rather than per request.
+    const auditHealth = transitions(
+      log,
+      { level: 'error', message: 'audit log cannot store events: operations answer SERVICE_UNAVAILABLE until it can' },
+      'audit log stores events again',
+    );
+    const append = audit.append.bind(audit);
+    audit.append = (event) =>
+      append(event).then(
+        () => auditHealth.succeeded(),
+        (error: unknown) => {
+          auditHealth.failed(error instanceof Error && error.cause !== undefined ? error.cause : error);
+          throw error;
+        },
+      );
     const auditReader = new AuditReader({ db: databases.store, subjectKey: keys.subjectKey });
+
+    // Rate limits: counted in Redis across instances when configured, else in-process; while Redis
+    // is unreachable each instance counts in-process (never unlimited, never a failed request).
+    let rateLimiter: RateLimiter | null = null;
+    if (config.rateLimits) {
+      const store = config.redisUrl ? await RedisRateLimitStore.create({ url: config.redisUrl }) : new MemoryRateLimitStore();
+      rateLimiter = new RateLimiter({
+        rules: config.rateLimits,
+        store,
+        onStoreStateChange: (healthy, error) =>
+          healthy
+            ? log('info', 'redis answers again: rate limits are shared across instances')
+            : log('warn', 'redis unavailable: rate limits are counted per instance until it is back', error),
+      });
+      closers.push(() => rateLimiter!.close());
+    }
+    const persistedOperations = config.persistedOperationsFile ? loadPersistedOperations(config.persistedOperationsFile) : undefined;
 
     const runtime: Runtime = {
       config,
@@ -165,23 +306,39 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         await authorizer.reload();
         await watcher?.update();
       },
+      logger,
+      metrics,
+      rateLimiter,
+      persistedOperations,
       async readiness() {
-        const probe = async (fn: () => Promise<unknown>) => {
+        const probe = async (name: string, fn: () => Promise<unknown>) => {
+          let timer: NodeJS.Timeout | undefined;
           try {
-            await fn();
+            await Promise.race([
+              fn(),
+              new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+              }),
+            ]);
+            metrics.dependency(name, true);
             return 'ok' as const;
           } catch {
+            metrics.dependency(name, false);
             return 'unavailable' as const;
+          } finally {
+            clearTimeout(timer);
           }
         };
         const [store, population, housing, socialSecurity] = await Promise.all([
-          probe(() => policyStore.version()),
-          probe(() => sources.population.health()),
-          probe(() => sources.housing.health()),
-          probe(() => sources.social_security.health()),
+          probe('store', () => policyStore.version()),
+          probe('population', () => sources.population.health()),
+          probe('housing', () => sources.housing.health()),
+          probe('social_security', () => sources.social_security.health()),
         ]);
-        const checks = { store, population, housing, social_security: socialSecurity };
-        return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+        const checks: Record<string, 'ok' | 'unavailable'> = { store, population, housing, social_security: socialSecurity };
+        const ready = Object.values(checks).every((c) => c === 'ok');
+        if (watcher) checks.redis = watcher.connected ? 'ok' : 'unavailable';
+        return { ready, checks };
       },
       close,
     };

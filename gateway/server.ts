@@ -11,12 +11,21 @@ import { isConnectorError } from '../connectors/connector-error.ts';
 import { useAuthentication } from './plugins/use-authentication.ts';
 import { useAuthorization } from './plugins/use-authorization.ts';
 import { useAudit } from './plugins/use-audit.ts';
+import { useTelemetry } from './plugins/use-telemetry.ts';
 import { useBenchBaseline } from './plugins/use-bench-baseline.ts';
 import { sharedDataTypeDefs } from '../schema/shared-data.graphql.ts';
 import { sharedDataResolvers } from '../schema/shared-data-resolvers.ts';
 import { adminResolvers, adminTypeDefs } from '../schema/admin-schema.ts';
 import { auditResolvers, auditTypeDefs } from '../schema/audit/audit-schema.ts';
 import { auditExportHandler } from './audit/audit-export-route.ts';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { RememberingAuthenticator } from './auth/remembering-authenticator.ts';
+import { useRateLimit } from './plugins/use-rate-limit.ts';
+import { useBodyLimit } from './plugins/use-body-limit.ts';
+import { useOperationLimits } from './plugins/use-operation-limits.ts';
+import { useSchemaPrivacy } from './plugins/use-schema-privacy.ts';
+import { usePersistedOperationsOnly } from './persisted-operations.ts';
+import { securityHeaders } from './security-headers.ts';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -43,17 +52,55 @@ export function createGateway(runtime: Runtime): Gateway {
     ),
   });
 
+  // Who a request is from, verified once by useAuthentication and read by the plugins after it.
+  const authenticator = new RememberingAuthenticator(runtime.authenticator);
+  const viewerOf = (request: Request) => authenticator.viewerOf(request);
+  const onLimited = (kind: string) => runtime.metrics.limitHit(kind);
+  const limits = runtime.config.limits;
+
   // Order matters:
+  // 0. useTelemetry comes first so that it sees every request start, even one a later plugin ends
+  //    early; it reads the final answer (after useAudit and error masking) for its log line and metrics.
   // 1. useAuthentication rejects a request without a valid token before it is even parsed.
-  // 2. useAudit registers its after-hook before anything can stop execution, so that denied
+  // 2. useRateLimit (onRequest) counts the authenticated request against its user and organisation
+  //    before its body is read; 429 + Retry-After, audited.
+  // 3. useCSRFPrevention and useBodyLimit (onRequestParse) refuse, before the body is parsed, a
+  //    browser "simple" request without a preflight-forcing header and a body over MAX_BODY_BYTES
+  //    (413, audited). Then, in allow-list mode, only persisted operations get past onParams.
+  // 4. useAudit registers its after-hook before anything can stop execution, so that denied
   //    operations are audited too, and replaces the answer if the event cannot be stored.
-  // 3. useAuthorization checks the whole operation against the access plan; nothing is read when
+  // 5. useOperationLimits: the token limit applies while parsing (it audits those refusals itself,
+  //    as they never execute); depth, aliases, root fields, cost and page size are checked in
+  //    onExecute, here, after useAudit (which audits the refusal) and before authorization, so
+  //    nothing is authorized or read for an operation over a limit. It also sets the deadline.
+  // 6. useSchemaPrivacy: introspection only for platform admins in production (onExecute, audited
+  //    by useAudit), and no "Did you mean" suggestions for anyone else.
+  // 7. useAuthorization checks the whole operation against the access plan; nothing is read when
   //    it says no.
   const plugins: Plugin[] = runtime.config.unsafeBenchBaseline
     ? [useAuthentication({ authenticator: runtime.authenticator, audit: runtime.audit }), useBenchBaseline()]
     : [
-        useAuthentication({ authenticator: runtime.authenticator, audit: runtime.audit }),
+        useTelemetry({ logger: runtime.logger, metrics: runtime.metrics }),
+        useAuthentication({ authenticator, audit: runtime.audit }),
+        useRateLimit({ limiter: runtime.rateLimiter, viewerOf, audit: runtime.audit, onLimited }),
+        // Authorization and X-Purpose are not CORS-safelisted, so a browser sends neither without a
+        // preflight. Content-Type is not in the list: text/plain is "simple" and carries one.
+        useCSRFPrevention({ requestHeaders: ['authorization', 'x-purpose', 'x-graphql-yoga-csrf'] }),
+        useBodyLimit({ maxBytes: limits.maxBodyBytes, audit: runtime.audit, viewerOf, onLimited }),
+        ...(runtime.persistedOperations ? [usePersistedOperationsOnly(runtime.persistedOperations)] : []),
         useAudit({ sink: runtime.audit }),
+        useOperationLimits({
+          maxDepth: limits.maxDepth,
+          maxAliases: limits.maxAliases,
+          maxTokens: limits.maxTokens,
+          maxRootFields: limits.maxRootFields,
+          maxCost: limits.maxCost,
+          timeoutMs: limits.operationTimeoutMs,
+          audit: runtime.audit,
+          viewerOf,
+          onLimited,
+        }),
+        useSchemaPrivacy({ production: runtime.config.production, viewerOf }),
         useAuthorization({ authorizer: runtime.authorizer }),
       ];
 
@@ -65,6 +112,20 @@ export function createGateway(runtime: Runtime): Gateway {
     graphiql: { title: 'Lianqiao', headers: JSON.stringify({ Authorization: 'Bearer <token>', 'X-Purpose': 'elderly-allowance' }) },
     // Batching is off: one operation per request, each authorized and audited on its own.
     batching: false,
+    // No file uploads in this API: GraphQL multipart requests are refused (415) instead of parsed.
+    multipart: false,
+    // yoga would answer every origin; CORS is off unless CORS_ORIGINS names who may call from a browser.
+    cors:
+      runtime.config.corsOrigins.length > 0
+        ? {
+            origin: [...runtime.config.corsOrigins],
+            methods: ['GET', 'POST'],
+            allowedHeaders: ['authorization', 'content-type', 'x-purpose'],
+            exposedHeaders: ['retry-after', 'x-request-id'],
+            credentials: false,
+            maxAge: 600,
+          }
+        : false,
     maskedErrors: {
       maskError(error) {
         // The gateway's own errors, and GraphQL's and yoga's request errors (syntax, validation,
@@ -78,6 +139,14 @@ export function createGateway(runtime: Runtime): Gateway {
         }
         const normalized = normalizeError(error);
         const located = error instanceof GraphQLError ? error : undefined;
+        // The client learns nothing; the operator gets the cause (scrubbed by the logger's error
+        // serializer: no SQL parameters, ID numbers or phone numbers).
+        if (normalized.code === 'INTERNAL_SERVER_ERROR') {
+          runtime.logger.error({ err: normalized.originalError ?? error, path: located?.path?.join('.') }, 'unexpected error (masked)');
+        } else if (isConnectorError(normalized.originalError)) {
+          const source = normalized.originalError.source;
+          runtime.logger.warn({ err: normalized.originalError, source, path: located?.path?.join('.') }, `source ${source} failed`);
+        }
         return new GraphQLError(normalized.message, { nodes: located?.nodes, path: located?.path, extensions: normalized.extensions });
       },
     },
@@ -86,12 +155,24 @@ export function createGateway(runtime: Runtime): Gateway {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(yoga.graphqlEndpoint));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await runtime.readiness();
     res.status(checks.ready ? 200 : 503).json(checks);
+  });
+  // Aggregate numbers only (counts and durations by decision, code, operation name, source): no
+  // ids, users or purposes, hence no token. Restrict it at the network if even that is too much.
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const text = await runtime.metrics.render();
+      res.set('content-type', runtime.metrics.contentType).send(text);
+    } catch (error) {
+      runtime.logger.warn({ err: error }, 'metrics could not be collected');
+      res.status(503).type('text/plain').send('metrics unavailable\n');
+    }
   });
   app.get(
     '/audit/export',

@@ -26,6 +26,12 @@ export interface TestGatewayOptions extends RuntimeOptions {
   readonly redis?: boolean;
   /** Share another test gateway's databases (a second instance). */
   readonly shareWith?: TestGateway;
+  /**
+   * Postgres backend: rewrites the fresh database's URL per setting (`DATABASE_URL`,
+   * `POPULATION_DATABASE_URL`, `HOUSING_DATABASE_URL`, `SOCIAL_SECURITY_DATABASE_URL`), e.g. to send
+   * the store through a fault-injecting proxy. Seeding always uses the real URL.
+   */
+  readonly rewriteUrl?: (setting: string, url: string) => string;
 }
 
 export interface TestGateway {
@@ -53,6 +59,12 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     SEED_PERSONS: String(options.persons ?? 600),
     LOG_LEVEL: 'silent',
     INSTANCE_ID: `test-${Math.random().toString(36).slice(2, 10)}`,
+    // Tests send thousands of operations as one user: the limiter runs, with budgets no test
+    // reaches unless it sets RATE_LIMITS itself (tests/security/rate-limit.test.ts does).
+    RATE_LIMITS: TEST_RATE_LIMITS,
+    // Load tests queue thousands of operations on one pool on a busy CI machine: the deadline
+    // (10 s by default) would cut the slowest. Tests of the deadline set their own.
+    OPERATION_TIMEOUT_MS: '60000',
     ...options.env,
   };
   if (options.shareWith) {
@@ -64,12 +76,14 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     const source = postgresDatabase(db.url);
     await seedSources({ population: source, housing: source, socialSecurity: source }, { persons: options.persons ?? 600 });
     await source.destroy();
+    const url = (setting: string) => options.rewriteUrl?.(setting, db.url) ?? db.url;
     env = {
       ...env,
-      DATABASE_URL: db.url,
-      POPULATION_DATABASE_URL: db.url,
-      HOUSING_DATABASE_URL: db.url,
-      SOCIAL_SECURITY_DATABASE_URL: db.url,
+      DATABASE_URL: url('DATABASE_URL'),
+      POPULATION_DATABASE_URL: url('POPULATION_DATABASE_URL'),
+      HOUSING_DATABASE_URL: url('HOUSING_DATABASE_URL'),
+      SOCIAL_SECURITY_DATABASE_URL: url('SOCIAL_SECURITY_DATABASE_URL'),
+      ...options.env,
     };
   }
   if (options.redis) {
@@ -115,6 +129,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
 }
 
 /** Common principals of the demo policies. */
+/** Rate limits of test gateways: every subject at a million a minute. */
+export const TEST_RATE_LIMITS = ['street_staff', 'street_admin', 'data_owner', 'auditor', 'platform_admin', 'org'].map((s) => `${s}=1000000/min`).join(',');
+
 export const NANJING_EAST = 'street:310101002';
 export const THE_BUND = 'street:310101013';
 export const TIANPING = 'street:310104003';

@@ -127,7 +127,9 @@ export async function startSocialSecurityService(options: SocialSecurityServiceO
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    // exclusive: in a cluster worker (WORKERS=N) a non-exclusive listen is shared through the
+    // primary, and two port-0 listens on one host get the same port: the gateway's own.
+    server.listen({ port: options.port ?? 0, host, exclusive: true }, () => {
       server.off('error', reject);
       resolve();
     });

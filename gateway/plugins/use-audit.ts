@@ -11,7 +11,7 @@ import { print, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AuditDecision, AuditSink } from '../audit/audit-event.ts';
 import { requestState } from '../context.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, normalizeError } from '../errors.ts';
 
 export interface AuditOptions {
   readonly sink: AuditSink;
@@ -31,7 +31,9 @@ function documentHash(document: object): string {
 function outcome(result: ExecutionResult): { decision: AuditDecision; reason: string | null } {
   const errors = result.errors ?? [];
   if (errors.length === 0) return { decision: 'allow', reason: null };
-  const codes = errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+  // Errors are seen here before masking: a source failure still wrapped in its GraphQLError is
+  // recorded with the code the caller gets (SERVICE_UNAVAILABLE), not as an internal error.
+  const codes = errors.map((e) => String(e.extensions?.code ?? (e.originalError ? normalizeError(e).code : 'INTERNAL_SERVER_ERROR')));
   const denied = codes.find((c) => ['FORBIDDEN', 'PURPOSE_REQUIRED', 'UNAUTHENTICATED', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'BAD_USER_INPUT'].includes(c));
   const first = errors[0]!;
   if (denied && !result.data) return { decision: 'deny', reason: `${denied}: ${first.message}` };

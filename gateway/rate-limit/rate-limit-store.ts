@@ -1,0 +1,22 @@
+/**
+ * The port behind the rate limiter: a counter per key in a fixed time window. Adapters:
+ * {@link MemoryRateLimitStore} (one process) and {@link RedisRateLimitStore} (shared by every
+ * instance), chosen once at start-up from `REDIS_URL`.
+ */
+
+/** One request counted: how many were counted in the key's current window, and when it ends. */
+export interface RateLimitHit {
+  /** Requests counted in the current window, this one included. */
+  readonly count: number;
+  /** Milliseconds until the current window ends and the count starts again from zero. */
+  readonly resetMs: number;
+}
+
+export interface RateLimitStore {
+  /**
+   * Counts one request against `key` in a window of `windowMs` that starts with the key's first
+   * request. Rejects when the store cannot answer (the limiter then falls back, never lets through).
+   */
+  hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  close(): Promise<void>;
+}
