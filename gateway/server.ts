@@ -8,7 +8,7 @@ import { GraphQLError } from 'graphql';
 import type { Runtime } from './runtime.ts';
 import { isGatewayError, normalizeError } from './errors.ts';
 import { isConnectorError } from '../connectors/connector-error.ts';
-import { useAuthentication } from './plugins/use-authentication.ts';
+import { useAuthentication, viewerOf } from './plugins/use-authentication.ts';
 import { useAuthorization } from './plugins/use-authorization.ts';
 import { useAudit } from './plugins/use-audit.ts';
 import { useTelemetry } from './plugins/use-telemetry.ts';
@@ -19,7 +19,6 @@ import { adminResolvers, adminTypeDefs } from '../schema/admin-schema.ts';
 import { auditResolvers, auditTypeDefs } from '../schema/audit/audit-schema.ts';
 import { auditExportHandler } from './audit/audit-export-route.ts';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { RememberingAuthenticator } from './auth/remembering-authenticator.ts';
 import { useRateLimit } from './plugins/use-rate-limit.ts';
 import { useBodyLimit } from './plugins/use-body-limit.ts';
 import { useOperationLimits } from './plugins/use-operation-limits.ts';
@@ -53,8 +52,6 @@ export function createGateway(runtime: Runtime): Gateway {
   });
 
   // Who a request is from, verified once by useAuthentication and read by the plugins after it.
-  const authenticator = new RememberingAuthenticator(runtime.authenticator);
-  const viewerOf = (request: Request) => authenticator.viewerOf(request);
   const onLimited = (kind: string) => runtime.metrics.limitHit(kind);
   const limits = runtime.config.limits;
 
@@ -81,7 +78,7 @@ export function createGateway(runtime: Runtime): Gateway {
     ? [useAuthentication({ authenticator: runtime.authenticator, audit: runtime.audit }), useBenchBaseline()]
     : [
         useTelemetry({ logger: runtime.logger, metrics: runtime.metrics }),
-        useAuthentication({ authenticator, audit: runtime.audit }),
+        useAuthentication({ authenticator: runtime.authenticator, audit: runtime.audit }),
         useRateLimit({ limiter: runtime.rateLimiter, viewerOf, audit: runtime.audit, onLimited }),
         // Authorization and X-Purpose are not CORS-safelisted, so a browser sends neither without a
         // preflight. Content-Type is not in the list: text/plain is "simple" and carries one.

@@ -7,7 +7,8 @@ import type { Plugin } from 'graphql-yoga';
 import type { AuditSink } from '../audit/audit-event.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { requestState, type Viewer } from '../context.ts';
-import { GatewayError, normalizeError } from '../errors.ts';
+import { normalizeError } from '../errors.ts';
+import { AUDIT_UNAVAILABLE, auditRefusal, refusalResponse } from './refusal.ts';
 
 export interface AuthenticationOptions {
   readonly authenticator: Authenticator;
@@ -29,14 +30,9 @@ function wantsGraphiQL(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
-export function errorResponse(error: GatewayError): Response {
-  return new Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }), {
-    status: error.status,
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      ...(error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {}),
-    },
-  });
+/** The viewer useAuthentication verified for this request; plugins after it read it from here. */
+export async function viewerOf(request: Request): Promise<Viewer | undefined> {
+  return viewers.get(request);
 }
 
 export function useAuthentication(options: AuthenticationOptions): Plugin {
@@ -48,27 +44,9 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
         viewers.set(request, await options.authenticator.authenticate(request.headers.get('authorization')));
       } catch (caught) {
         const error = normalizeError(caught);
-        try {
-          await options.audit.append({
-            time: new Date(started),
-            durationMs: Date.now() - started,
-            actor: { sub: null, org: null, roles: [] },
-            purpose: request.headers.get('x-purpose'),
-            operationType: 'http',
-            operationName: null,
-            operationHash: null,
-            fields: [],
-            decision: 'deny',
-            reason: `${error.code}: ${error.message}`,
-            rows: 0,
-            subjects: [],
-            requestId: requestIdOf(request),
-          });
-        } catch {
-          endResponse(errorResponse(new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable')));
-          return;
-        }
-        endResponse(errorResponse(error));
+        const stored = await auditRefusal(options.audit, { request, error, started, requestId: requestIdOf(request) });
+        const headers: Record<string, string> = error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
+        endResponse(stored ? refusalResponse(error, error.status, headers) : AUDIT_UNAVAILABLE());
       }
     },
     onResponse({ request, response }) {

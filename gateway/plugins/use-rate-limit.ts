@@ -4,7 +4,7 @@
  * like an UNAUTHENTICATED refusal, and nothing else runs: the body is not even read.
  *
  * Runs in `onRequest` right after useAuthentication, which has verified the token by then; the
- * viewer comes from the {@link RememberingAuthenticator} both share.
+ * viewer comes from useAuthentication (`viewerOf`), which runs first.
  */
 import type { Plugin } from 'graphql-yoga';
 import type { AuditSink } from '../audit/audit-event.ts';
