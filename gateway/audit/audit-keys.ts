@@ -148,8 +148,29 @@ export function normalizeIdNumber(idNumber: string): string {
   return idNumber.trim().toUpperCase();
 }
 
-/** A function from idNumber to its keyed hash (hex HMAC-SHA-256), as stored in the audit trail. */
-export function subjectHasher(subjectKey: Buffer): (idNumber: string) => string {
+/** How many idNumber → hash results a {@link subjectHasher} keeps by default. */
+export const SUBJECT_HASH_CACHE_SIZE = 50_000;
+
+/**
+ * A function from idNumber to its keyed hash (hex HMAC-SHA-256), as stored in the audit trail.
+ *
+ * The hash is deterministic, and a street's staff read the same residents again and again, so the
+ * last `cacheSize` results are remembered: an answer with 20
+ * persons then costs 20 map lookups instead of 20 HMACs. The cache holds nothing the process does
+ * not already hold while it answers (the idNumbers it reads and the key), and never leaves it.
+ * When full, the oldest entry goes first (insertion order: a hit costs one lookup, no reordering).
+ */
+export function subjectHasher(subjectKey: Buffer, cacheSize = SUBJECT_HASH_CACHE_SIZE): (idNumber: string) => string {
   const key = crypto.createSecretKey(subjectKey); // imported once, not per hash
-  return (idNumber) => crypto.createHmac('sha256', key).update(normalizeIdNumber(idNumber), 'utf8').digest('hex');
+  const hash = (idNumber: string) => crypto.createHmac('sha256', key).update(normalizeIdNumber(idNumber), 'utf8').digest('hex');
+  if (cacheSize <= 0) return hash;
+  const cache = new Map<string, string>();
+  return (idNumber) => {
+    let hashed = cache.get(idNumber);
+    if (hashed !== undefined) return hashed;
+    hashed = hash(idNumber);
+    cache.set(idNumber, hashed);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+    return hashed;
+  };
 }

@@ -8,13 +8,16 @@
  * 2. The single writer gathers what arrived during `batchWindowMs` (or while the previous batch
  *    was committing, up to `maxBatch`), gives each event the next sequence number of this
  *    instance's chain, the previous event's hash and its own SHA-256 over
- *    {@link canonicalEncoding}, and inserts the whole batch with ONE statement that also advances
- *    the chain's head in `audit_chain`. The statement is its own transaction: either every event
- *    of the batch is durable (PostgreSQL's `synchronous_commit = on`, the default) or none is.
- *    Up to `pipelineDepth` batches are in flight at once: while PostgreSQL commits one, the
- *    writer hashes the next (CPU in Node and I/O in the database overlap). Order is still safe:
- *    each batch's guarded head update names the head the previous batch leaves, so it waits for
- *    that batch's commit and fails if it did not happen.
+ *    {@link canonicalEncoding}, and sends the whole batch in ONE call (`audit_append`, migration
+ *    0003) that inserts it and then advances the chain's head in `audit_chain`. The call is its
+ *    own transaction: either every event of the batch is durable (PostgreSQL's
+ *    `synchronous_commit = on`, the default) or none is. Each row is the hashed canonical text
+ *    itself with its hash in front, so what is stored is read from exactly what was hashed.
+ *    Up to `pipelineDepth` batches are in flight at once: while PostgreSQL inserts and commits
+ *    one, the writer hashes the next, and the next batch's rows go in while its predecessor
+ *    commits. Order is still safe: each batch's guarded head update names the head the previous
+ *    batch leaves, waits for that batch's commit, and fails (taking its rows back) if it did
+ *    not happen.
  * 3. Only then are the waiters released. A failed batch rejects every waiter with
  *    SERVICE_UNAVAILABLE and leaves the in-memory head untouched; before the next batch the head is
  *    re-read from `audit_chain`, which also covers a batch that committed although its reply was
@@ -32,6 +35,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { GatewayError } from '../errors.ts';
 import { ensureAuditPartitions, monthStart } from '../store/migrations/0002-audit.ts';
+import { AUDIT_HEAD_MOVED } from '../store/migrations/0003-audit-append.ts';
 import type { AuditEventInput, AuditSink } from './audit-event.ts';
 import { subjectHasher, type SigningKey } from './audit-keys.ts';
 
@@ -98,7 +102,8 @@ export function canonicalJson(value: JsonValue): string {
 }
 
 const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
-const strs = (a: readonly string[]): string => `[${a.map((x) => JSON.stringify(x)).join(',')}]`;
+/** A string array as JSON (one native call; the same text as mapping JSON.stringify over it). */
+const strs = (a: readonly string[]): string => JSON.stringify(a);
 
 /** The fields of an event that do not depend on its place in the chain. */
 type EventContent = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash' | 'time'>;
@@ -154,7 +159,11 @@ function canonicalPieces(e: EncodedContent): CanonicalPieces {
   };
 }
 
-const sha256Hex = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+/** Lower-case hex SHA-256 of `text` (UTF-8); the one-shot `crypto.hash` where Node has it (20.12+). */
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
  * The canonical encoding (version 1) of an event, the input of its hash: exactly
@@ -203,21 +212,9 @@ export function checkpointSignatureValid(cp: CheckpointRecord, publicKey: KeyObj
   }
 }
 
-/** Columns of `audit_event`, in the order the writer sends them. */
-export const AUDIT_EVENT_COLUMNS = [
-  'chain_id', 'seq', 'prev_hash', 'hash', 'time', 'started_at', 'duration_ms', 'actor_sub', 'actor_org',
-  'actor_roles', 'purpose', 'operation_type', 'operation_name', 'operation_hash', 'fields', 'decision',
-  'reason', 'rows', 'subject_hashes', 'change', 'request_id', 'instance',
-] as const;
-
-const COLUMN_TYPES: Readonly<Record<(typeof AUDIT_EVENT_COLUMNS)[number], string>> = {
-  chain_id: 'text', seq: 'bigint', prev_hash: 'text', hash: 'text', time: 'timestamptz', started_at: 'timestamptz',
-  duration_ms: 'integer', actor_sub: 'text', actor_org: 'text', actor_roles: 'text[]', purpose: 'text',
-  operation_type: 'text', operation_name: 'text', operation_hash: 'text', fields: 'text[]', decision: 'text',
-  reason: 'text', rows: 'integer', subject_hashes: 'text[]', change: 'jsonb', request_id: 'text', instance: 'text',
-};
-const COLUMN_LIST = AUDIT_EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
-const RECORDSET_TYPES = AUDIT_EVENT_COLUMNS.map((c) => `"${c}" ${COLUMN_TYPES[c]}`).join(', ');
+// The writer sends each event as its canonical encoding itself with its hash in front
+// (`{"hash":"…",` + the canonical JSON without its `{`), so the stored row is read from exactly the
+// bytes that were hashed; `audit_append` (migration 0003) maps the canonical keys onto the columns.
 
 const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
@@ -308,12 +305,11 @@ const INT32_MAX = 2_147_483_647;
 const toInt = (n: number): number => (Number.isFinite(n) ? Math.min(INT32_MAX, Math.max(0, Math.round(n))) : 0);
 
 /**
- * An event ready for the writer: its canonical pieces and the JSON of its row's columns after
- * `time`, computed once at append time so the writer only concatenates and hashes.
+ * An event ready for the writer: its canonical pieces, computed once at append time so the writer
+ * only concatenates and hashes.
  */
 interface PreparedEvent {
   readonly pieces: CanonicalPieces;
-  readonly rowTail: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +326,7 @@ export interface AuditLogOptions {
   readonly batchWindowMs?: number;
   /** Most events in one insert statement. Default 1000. */
   readonly maxBatch?: number;
-  /** Batches in flight at once (each waits for its predecessor's commit in the database). Default 2. */
+  /** Batches in flight at once (each inserts its rows at once and waits for its predecessor's commit only to move the head). Default 3. */
   readonly pipelineDepth?: number;
   /** How often the head is signed while it moves, ms. Default 1000. */
   readonly checkpointEveryMs?: number;
@@ -440,7 +436,7 @@ export class AuditLog implements AuditSink {
     this.instance = options.instance ?? options.chainId;
     this.batchWindowMs = options.batchWindowMs ?? 2;
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
-    this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 2);
+    this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 3);
     this.checkpointEveryMs = options.checkpointEveryMs ?? 1000;
     this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
     this.now = options.now ?? (() => new Date());
@@ -564,14 +560,7 @@ export class AuditLog implements AuditSink {
       requestId: clean(String(event.requestId)),
       instance: this.instance,
     };
-    const e = encodeContent(content, startedAtIso);
-    const rowTail =
-      `,"started_at":${e.startedAt},"duration_ms":${e.durationMs},"actor_sub":${e.actorSub},"actor_org":${e.actorOrg}` +
-      `,"actor_roles":${e.actorRoles},"purpose":${e.purpose},"operation_type":${e.operationType}` +
-      `,"operation_name":${e.operationName},"operation_hash":${e.operationHash},"fields":${e.fields}` +
-      `,"decision":${e.decision},"reason":${e.reason},"rows":${e.rows},"subject_hashes":${e.subjectHashes}` +
-      `,"change":${e.change},"request_id":${e.requestId},"instance":${e.instance}}`;
-    return { pieces: canonicalPieces(e), rowTail };
+    return { pieces: canonicalPieces(encodeContent(content, startedAtIso)) };
   }
 
   private schedule(): void {
@@ -638,15 +627,16 @@ export class AuditLog implements AuditSink {
       }
       if (newMonth) await this.enterMonth(time);
       const timeIso = time.toISOString();
-      const chainJson = JSON.stringify(this.chainId);
       const rows: string[] = new Array(batch.length);
       let prevHash = this.tail.hash;
       let seq = this.tail.seq;
       for (let i = 0; i < batch.length; i++) {
-        const { pieces, rowTail } = batch[i].event;
+        const { pieces } = batch[i].event;
         seq += 1;
-        const hash = sha256Hex(`${pieces.head}${prevHash}${pieces.middle}${seq}${pieces.tail}${timeIso}${CANONICAL_END}`);
-        rows[i] = `{"chain_id":${chainJson},"seq":${seq},"prev_hash":"${prevHash}","hash":"${hash}","time":"${timeIso}"${rowTail}`;
+        const canonical = `${pieces.head}${prevHash}${pieces.middle}${seq}${pieces.tail}${timeIso}${CANONICAL_END}`;
+        const hash = sha256Hex(canonical);
+        // The row is the hashed text itself, with the hash put in front.
+        rows[i] = `{"hash":"${hash}",${canonical.slice(1)}`;
         prevHash = hash;
       }
       const payload = `[${rows.join(',')}]`;
@@ -701,35 +691,17 @@ export class AuditLog implements AuditSink {
   }
 
   /**
-   * One statement, one implicit transaction: advance the head (only if this process still owns
-   * the chain and the head is where it believes) and insert the batch. Nothing is inserted when
-   * the guard fails.
+   * One call, one transaction (`audit_append`, migration 0003): insert the batch, then advance the
+   * head only if this process still owns the chain and the head is where it believes; otherwise the
+   * call fails with AUDIT_HEAD_MOVED and nothing of the batch stays.
    */
   private async insert(payload: string, count: number, prevSeq: number, last: Head, timeIso: string): Promise<void> {
-    // The head row is locked on quals every version satisfies (chain and owner), and head_seq is
-    // compared in SET, on the latest committed version: a batch that reaches the server while its
-    // predecessor is still running waits for that commit instead of judging a stale snapshot (a
-    // WHERE on head_seq would skip the row without waiting, as READ COMMITTED does).
-    const { rows } = await sql<{ claimed: number; inserted: number }>`
-      with head as (
-        update audit_chain
-           set head_seq = case when head_seq = ${prevSeq} then ${last.seq} else head_seq end,
-               head_hash = case when head_seq = ${prevSeq} then ${last.hash} else head_hash end,
-               head_time = case when head_seq = ${prevSeq} then ${timeIso}::timestamptz else head_time end,
-               updated_at = now()
-         where chain_id = ${this.chainId} and owner = ${this.owner}
-        returning head_seq = ${last.seq} and head_hash = ${last.hash} as ok
-      ), ins as (
-        insert into audit_event (${sql.raw(COLUMN_LIST)})
-        select ${sql.raw(COLUMN_LIST)} from json_to_recordset(${payload}::json) as r(${sql.raw(RECORDSET_TYPES)})
-         where exists (select 1 from head where ok)
-        returning 1
-      )
-      select (select count(*) from head where ok)::int as claimed, (select count(*) from ins)::int as inserted`.execute(this.db);
-    const claimed = Number(rows[0]?.claimed ?? 0);
-    const inserted = Number(rows[0]?.inserted ?? 0);
-    if (claimed !== 1 || inserted !== count) {
-      throw new HeadMovedError(`audit chain ${this.chainId}: head moved or chain taken over (claimed ${claimed}, inserted ${inserted})`);
+    try {
+      await sql`select audit_append(${this.chainId}, ${this.owner}, ${prevSeq}, ${last.seq}, ${last.hash},
+        ${timeIso}::timestamptz, ${count}, ${payload}::json) as inserted`.execute(this.db);
+    } catch (error) {
+      if ((error as { code?: string }).code === AUDIT_HEAD_MOVED) throw new HeadMovedError((error as Error).message);
+      throw error;
     }
   }
 

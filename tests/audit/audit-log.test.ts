@@ -47,7 +47,7 @@ interface Store {
 async function openStore(backend: Backend): Promise<Store> {
   const statements: string[] = [];
   const log = (event: LogEvent) => {
-    if (event.level === 'query' && /insert into audit_event/.test(event.query.sql)) statements.push(event.query.sql);
+    if (event.level === 'query' && /insert into audit_event|select audit_append\(/.test(event.query.sql)) statements.push(event.query.sql);
   };
   if (backend === 'pglite') {
     const pglite = await openPglite(undefined);
@@ -202,6 +202,17 @@ describe.each(BACKENDS)('audit log on %s', (backend) => {
     expect(JSON.stringify(rows)).not.toContain('3101011956010112');
     const hash = subjectHasher(subjectKey);
     expect([...(rows[0].subject_hashes as string[])].sort()).toEqual([hash(person), hash('31010119560101123X')].sort());
+  });
+
+  it('remembers subject hashes without changing them, and forgets the oldest when full', () => {
+    const uncached = subjectHasher(subjectKey, 0);
+    const cached = subjectHasher(subjectKey, 2);
+    const ids = ['310101195601011234', '31010119560101123x', '310101195601015678'];
+    // Three distinct ids through a cache of two, twice, in an order that evicts each of them once.
+    for (const id of [...ids, ...ids.reverse(), ids[1]]) expect(cached(id)).toBe(uncached(id));
+    expect(cached('31010119560101123x')).toBe(uncached('31010119560101123X'));
+    expect(cached(ids[0])).toMatch(/^[0-9a-f]{64}$/);
+    expect(cached(ids[0])).not.toBe(subjectHasher(Buffer.alloc(32, 7), 2)(ids[0]));
   });
 
   it('keeps odd input verifiable (NUL, lone surrogates, exotic change values)', async () => {

@@ -4,7 +4,7 @@
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx tests/bench/audit-ingest.ts
  *
- * Env: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (default 2000), BENCH_SUBJECTS (persons per
+ * Env: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (default 3000), BENCH_SUBJECTS (persons per
  * event, default 2), BENCH_MAX_BATCH (default 1000), BENCH_KEEP=1 to keep the scratch database.
  * Prints JSON: {eventsPerSecond, events, concurrency, batches, meanBatch, verifyMs, intact, ...}.
  */
@@ -22,10 +22,10 @@ import type { AuditEventInput } from '../../gateway/audit/audit-event.ts';
 
 const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const total = Number(process.env.BENCH_EVENTS ?? 200_000);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 3000);
 const subjectsPerEvent = Number(process.env.BENCH_SUBJECTS ?? 2);
 const maxBatch = Number(process.env.BENCH_MAX_BATCH ?? 1000);
-const pipelineDepth = Number(process.env.BENCH_PIPELINE ?? 2);
+const pipelineDepth = Number(process.env.BENCH_PIPELINE ?? 3);
 
 function idNumber(i: number): string {
   return `310101${String(19500101 + (i % 28)).padStart(8, '0')}${String(i % 1000).padStart(3, '0')}X`;

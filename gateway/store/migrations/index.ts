@@ -2,10 +2,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { policyMigration } from './0001-policy.ts';
 import { auditMigration } from './0002-audit.ts';
+import { auditAppendMigration } from './0003-audit-append.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,
   '0002-audit': auditMigration,
+  '0003-audit-append': auditAppendMigration,
 };
 
 export const storeMigrationProvider: MigrationProvider = {
