@@ -1,0 +1,74 @@
+/**
+ * The authorizer decides a plan on the lines of its (duty, street) and the duty's all-streets lines
+ * only. These cases put lines next to each other that differ in exactly one of duty, street or
+ * grant validity: an index that left out a line that can match shows as a wrong decision (lines it
+ * wrongly kept would still be filtered out by Casbin's matcher, and must be).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateStore } from '../../gateway/store/databases.ts';
+import { PolicyStore } from '../../policies/policy-store.ts';
+import { CasbinAuthorizer } from '../../policies/authorizer.ts';
+import type { GrantDef } from '../../policies/policy-files.ts';
+import { openBackendDatabase } from '../backends.ts';
+
+const OURS = '310101990';
+const OTHER = '310101991';
+const DUTY = 'index-duty';
+const OTHER_DUTY = 'index-other-duty';
+
+function grant(id: string, streets: GrantDef['streets'], duty: string, fields: GrantDef['fields'], extra: Partial<GrantDef> = {}): GrantDef {
+  return { id, owner: 'dept:public-security', dataset: 'population', duty, streets, fields, rows: null, validFrom: null, validUntil: null, ...extra };
+}
+
+describe('authorizer: plans decided on their own lines', () => {
+  let close: () => Promise<void>;
+  let authorizer: CasbinAuthorizer;
+
+  beforeAll(async () => {
+    const opened = await openBackendDatabase('pglite');
+    close = opened.close;
+    await migrateStore(opened.db);
+    const store = new PolicyStore(opened.db);
+    for (const id of [DUTY, OTHER_DUTY]) await store.upsertDuty({ id, title: id, delegatedBy: 'dept:civil-affairs', streets: 'all' });
+    await store.createGrant(grant('g-ours-name', [OURS], DUTY, { name: 'full' }), 'test');
+    await store.createGrant(grant('g-all-phone', 'all', DUTY, { phone: 'masked' }), 'test');
+    await store.createGrant(grant('g-other-street', [OTHER], DUTY, { idNumber: 'full', ethnicity: 'full' }), 'test');
+    await store.createGrant(grant('g-other-duty', [OURS], OTHER_DUTY, { gender: 'full' }), 'test');
+    await store.createGrant(grant('g-expired', [OURS], DUTY, { birthDate: 'full' }, { validUntil: '2001-01-01T00:00:00Z' }), 'test');
+    // Lines of many other streets under the same duty: none of them may count for ours.
+    const many = Array.from({ length: 200 }, (_, i) => `3109${String(i).padStart(5, '0')}`);
+    await store.createGrant(grant('g-many-streets', many, DUTY, { residenceAddress: 'full', hukouAddress: 'full' }), 'test');
+    authorizer = await CasbinAuthorizer.create({ store });
+  });
+
+  afterAll(async () => close?.());
+
+  const access = (org: string, duty: string, field: string) => authorizer.explain(`street:${org}`, duty, [`population.${field}`])[0]!;
+
+  it('counts the street’s own lines and the duty’s all-streets lines, naming the grant', () => {
+    expect(access(OURS, DUTY, 'name')).toMatchObject({ access: 'full', grant: 'g-ours-name' });
+    expect(access(OURS, DUTY, 'phone')).toMatchObject({ access: 'masked', grant: 'g-all-phone' });
+    expect(access(OTHER, DUTY, 'phone')).toMatchObject({ access: 'masked', grant: 'g-all-phone' });
+    expect(access(OTHER, DUTY, 'idNumber')).toMatchObject({ access: 'full', grant: 'g-other-street' });
+    expect(access('310900007', DUTY, 'hukouAddress')).toMatchObject({ access: 'full', grant: 'g-many-streets' });
+  });
+
+  it('never lends a line of another street, another duty or an expired grant', () => {
+    expect(access(OURS, DUTY, 'idNumber').access).toBe('denied');
+    expect(access(OURS, DUTY, 'ethnicity').access).toBe('denied');
+    expect(access(OURS, DUTY, 'hukouAddress').access).toBe('denied');
+    expect(access(OURS, DUTY, 'gender').access).toBe('denied');
+    expect(access(OURS, OTHER_DUTY, 'gender')).toMatchObject({ access: 'full', grant: 'g-other-duty' });
+    expect(access(OURS, OTHER_DUTY, 'name').access).toBe('denied');
+    expect(access(OURS, OTHER_DUTY, 'phone').access).toBe('denied');
+    expect(access(OURS, DUTY, 'birthDate').access).toBe('denied');
+    expect(access(OTHER, DUTY, 'name').access).toBe('denied');
+  });
+
+  it('decides the same again after a reload (the index is rebuilt, not appended to)', async () => {
+    await authorizer.reload(true);
+    expect(access(OURS, DUTY, 'name')).toMatchObject({ access: 'full', grant: 'g-ours-name' });
+    expect(access(OURS, DUTY, 'idNumber').access).toBe('denied');
+    expect(access(OTHER, DUTY, 'phone')).toMatchObject({ access: 'masked', grant: 'g-all-phone' });
+  });
+});
