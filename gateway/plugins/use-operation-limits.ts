@@ -14,7 +14,16 @@
  *   (PostgreSQL `statement_timeout`, the HTTP connector's timeout), both wired to the same setting.
  */
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { getOperationAST, getVariableValues, type DocumentNode, type ExecutionArgs, type ExecutionResult, type ParseOptions, type Source } from 'graphql';
+import {
+  getOperationAST,
+  getVariableValues,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type OperationDefinitionNode,
+  type ParseOptions,
+  type Source,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AuditSink } from '../audit/audit-event.ts';
 import { requestState, type Viewer } from '../context.ts';
@@ -26,6 +35,7 @@ import {
   measureOperation,
   type LimitName,
   type OperationLimits,
+  type OperationMeasure,
 } from '../limits/operation-limits.ts';
 import { assertNoNulCharacters } from '../limits/text-input.ts';
 import { requestIdOf } from './use-authentication.ts';
@@ -67,6 +77,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const maxTokens = options.maxTokens ?? 2000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const executed = new WeakSet<object>();
+  const measuredConstant = new WeakMap<OperationDefinitionNode, OperationMeasure>();
   const limited = (error: unknown) => {
     const limit = (error as GatewayError).extensions?.limit as LimitName | undefined;
     if (limit) options.onLimited?.(METRIC_KIND[limit] ?? limit);
@@ -94,8 +105,15 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
         assertNoNulCharacters(args.document, args.variableValues);
         const operation = getOperationAST(args.document, args.operationName);
         if (operation) {
-          const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
-          const measure = measureOperation(args.schema, args.document, operation, coerced.coerced ?? {}, limits);
+          // yoga hands the same DocumentNode for the same query text: an operation without
+          // variables measures the same every time, so it is measured once.
+          const constant = !operation.variableDefinitions?.length;
+          let measure = constant ? measuredConstant.get(operation) : undefined;
+          if (!measure) {
+            const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+            measure = measureOperation(args.schema, args.document, operation, coerced.coerced ?? {}, limits);
+            if (constant) measuredConstant.set(operation, measure);
+          }
           assertWithinLimits(measure, limits);
         }
       } catch (caught) {
@@ -106,9 +124,14 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
       }
 
       setExecuteFn(((execArgs: ExecutionArgs & { signal?: AbortSignal }) => {
+        // One signal for execution: aborted by the deadline below or when the client goes away.
+        // (Forwarded by a listener rather than AbortSignal.any, which costs far more per request.)
         const controller = new AbortController();
+        const signal = controller.signal;
         const outer = execArgs.signal ?? (execArgs.contextValue as Context | undefined)?.request?.signal;
-        const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
+        const forward = () => controller.abort(outer?.reason);
+        if (outer?.aborted) forward();
+        else outer?.addEventListener('abort', forward, { once: true });
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<ExecutionResult>((resolve) => {
           timer = setTimeout(() => {
@@ -121,7 +144,10 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
           }, timeoutMs);
         });
         const run = Promise.resolve(executeFn({ ...execArgs, signal } as ExecutionArgs));
-        return Promise.race([run, deadline]).finally(() => clearTimeout(timer));
+        return Promise.race([run, deadline]).finally(() => {
+          clearTimeout(timer);
+          outer?.removeEventListener('abort', forward);
+        });
       }) as never);
     },
 
