@@ -25,6 +25,10 @@ import { useOperationLimits } from './plugins/use-operation-limits.ts';
 import { useSchemaPrivacy } from './plugins/use-schema-privacy.ts';
 import { usePersistedOperationsOnly } from './persisted-operations.ts';
 import { securityHeaders } from './security-headers.ts';
+import type { AuditSink } from './audit/audit-event.ts';
+
+/** The baseline's audit sink: takes every event and keeps none. */
+const NO_AUDIT: AuditSink = { append: async () => {} };
 
 export interface Gateway {
   readonly app: express.Express;
@@ -74,32 +78,35 @@ export function createGateway(runtime: Runtime): Gateway {
   //    by useAudit), and no "Did you mean" suggestions for anyone else.
   // 7. useAuthorization checks the whole operation against the access plan; nothing is read when
   //    it says no.
-  const plugins: Plugin[] = runtime.config.unsafeBenchBaseline
-    ? [useAuthentication({ authenticator: runtime.authenticator, audit: runtime.audit }), useBenchBaseline()]
-    : [
-        useTelemetry({ logger: runtime.logger, metrics: runtime.metrics }),
-        useAuthentication({ authenticator: runtime.authenticator, audit: runtime.audit }),
-        useRateLimit({ limiter: runtime.rateLimiter, viewerOf, audit: runtime.audit, onLimited }),
-        // Authorization and X-Purpose are not CORS-safelisted, so a browser sends neither without a
-        // preflight. Content-Type is not in the list: text/plain is "simple" and carries one.
-        useCSRFPrevention({ requestHeaders: ['authorization', 'x-purpose', 'x-graphql-yoga-csrf'] }),
-        useBodyLimit({ maxBytes: limits.maxBodyBytes, audit: runtime.audit, viewerOf, onLimited }),
-        ...(runtime.persistedOperations ? [usePersistedOperationsOnly(runtime.persistedOperations)] : []),
-        useAudit({ sink: runtime.audit }),
-        useOperationLimits({
-          maxDepth: limits.maxDepth,
-          maxAliases: limits.maxAliases,
-          maxTokens: limits.maxTokens,
-          maxRootFields: limits.maxRootFields,
-          maxCost: limits.maxCost,
-          timeoutMs: limits.operationTimeoutMs,
-          audit: runtime.audit,
-          viewerOf,
-          onLimited,
-        }),
-        useSchemaPrivacy({ production: runtime.config.production, viewerOf }),
-        useAuthorization({ authorizer: runtime.authorizer }),
-      ];
+  // The bench-only baseline (LIANQIAO_UNSAFE_BENCH_BASELINE=1, refused in production) is this same
+  // list with exactly what the benchmark prices switched off: authorization (with masking and the
+  // grants' row conditions) and the audit trail. Everything else stays, so the ratio is their cost.
+  const baseline = runtime.config.unsafeBenchBaseline;
+  const audit: AuditSink = baseline ? NO_AUDIT : runtime.audit;
+  const plugins: Plugin[] = [
+    useTelemetry({ logger: runtime.logger, metrics: runtime.metrics }),
+    useAuthentication({ authenticator: runtime.authenticator, audit }),
+    useRateLimit({ limiter: runtime.rateLimiter, viewerOf, audit, onLimited }),
+    // Authorization and X-Purpose are not CORS-safelisted, so a browser sends neither without a
+    // preflight. Content-Type is not in the list: text/plain is "simple" and carries one.
+    useCSRFPrevention({ requestHeaders: ['authorization', 'x-purpose', 'x-graphql-yoga-csrf'] }),
+    useBodyLimit({ maxBytes: limits.maxBodyBytes, audit, viewerOf, onLimited }),
+    ...(runtime.persistedOperations ? [usePersistedOperationsOnly(runtime.persistedOperations)] : []),
+    ...(baseline ? [] : [useAudit({ sink: audit })]),
+    useOperationLimits({
+      maxDepth: limits.maxDepth,
+      maxAliases: limits.maxAliases,
+      maxTokens: limits.maxTokens,
+      maxRootFields: limits.maxRootFields,
+      maxCost: limits.maxCost,
+      timeoutMs: limits.operationTimeoutMs,
+      audit,
+      viewerOf,
+      onLimited,
+    }),
+    useSchemaPrivacy({ production: runtime.config.production, viewerOf }),
+    baseline ? useBenchBaseline() : useAuthorization({ authorizer: runtime.authorizer }),
+  ];
 
   const yoga = createYoga({
     schema,
