@@ -434,7 +434,7 @@ export class AuditLog implements AuditSink {
     this.signingKey = options.signingKey;
     this.hashSubject = subjectHasher(options.subjectKey);
     this.instance = options.instance ?? options.chainId;
-    this.batchWindowMs = options.batchWindowMs ?? 2;
+    this.batchWindowMs = options.batchWindowMs ?? 5;
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
     this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 3);
     this.checkpointEveryMs = options.checkpointEveryMs ?? 1000;

@@ -64,6 +64,9 @@ async function countPersons(db: Kysely<any>): Promise<number> {
   return Number(counted.rows[0]?.n ?? 0);
 }
 
+/** `random_page_cost` set on the bench's source databases (PostgreSQL's default is 4; see prepareDatabase). */
+export const SOURCE_RANDOM_PAGE_COST = 1.1;
+
 export interface PreparedDatabase {
   readonly url: string;
   readonly persons: number;
@@ -105,6 +108,12 @@ export async function prepareDatabase(url: string, persons: number, log: (line: 
       seededSeconds = (performance.now() - started) / 1000;
       log(`seeded ${databaseName(url)} in ${seededSeconds.toFixed(1)} s`);
     }
+    // Source tuning any DBA would do for a registry whose working set is in memory: random and
+    // sequential page reads cost nearly the same, so the planner should walk a street's own index
+    // (person_street_rid) instead of the primary key. With the default (4) it walks the primary key
+    // and discards ~3,000 rows of other streets and ages per S1 page (0.74 vs 0.24 ms per query,
+    // measured); the gateway's SQL is the same either way. Applies to new sessions.
+    await sql`alter database ${sql.id(databaseName(url))} set random_page_cost = ${sql.lit(SOURCE_RANDOM_PAGE_COST)}`.execute(population);
     return { url, persons, created, seededSeconds };
   } finally {
     await Promise.all([population.destroy(), housing.destroy(), socialSecurity.destroy()]);
