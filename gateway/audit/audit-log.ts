@@ -322,7 +322,7 @@ export interface AuditLogOptions {
   readonly subjectKey: Buffer;
   /** Stored in every event; defaults to `chainId`. */
   readonly instance?: string;
-  /** How long the writer gathers events before inserting them, ms. Default 2. */
+  /** How long the writer gathers events before inserting them, ms (an event waits at most this long for its batch to leave). Default 5. */
   readonly batchWindowMs?: number;
   /** Most events in one insert statement. Default 1000. */
   readonly maxBatch?: number;
