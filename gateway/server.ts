@@ -50,6 +50,7 @@ export function createGateway(runtime: Runtime): Gateway {
         store: runtime.policyStore,
         authorizer: runtime.authorizer,
         policyChanged: runtime.policyChanged,
+        audit: runtime.audit,
       }) as never,
       auditResolvers({ reader: runtime.auditReader, verify: runtime.verifyAudit }) as never,
     ),

@@ -10,6 +10,7 @@ import type { Authorizer } from '../policies/authorizer.ts';
 import { grantIsValid } from '../policies/grant-compiler.ts';
 import { validateGrant, type DutyDef, type GrantDef } from '../policies/policy-files.ts';
 import type { PolicyStore, StoredGrant } from '../policies/policy-store.ts';
+import type { AuditSink } from '../gateway/audit/audit-event.ts';
 
 export const adminTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -70,6 +71,41 @@ export interface AdminDeps {
   readonly authorizer: Authorizer;
   /** Tells every instance (this one included) that the policies changed. */
   readonly policyChanged: () => Promise<void>;
+  /**
+   * Where each change is recorded before it is applied. The mutation's own event (written by
+   * useAudit after it ran) records the outcome; this one guarantees that no change is ever
+   * applied without a durable trace, even if the process dies right after applying it.
+   */
+  readonly audit: AuditSink;
+}
+
+/**
+ * Records `change` durably before it is applied; throws SERVICE_UNAVAILABLE (and nothing is
+ * changed) when the audit log cannot take it.
+ */
+async function recordChange(deps: AdminDeps, context: object, change: Readonly<Record<string, unknown>>): Promise<void> {
+  const state = requestState(context);
+  const viewer = state.viewer;
+  try {
+    await deps.audit.append({
+      time: new Date(),
+      durationMs: 0,
+      actor: { sub: viewer?.sub ?? null, org: viewer?.org ?? null, roles: [...(viewer?.roles ?? [])] },
+      purpose: state.purpose ?? null,
+      operationType: 'mutation',
+      operationName: `change:${String(change.action)}`,
+      operationHash: null,
+      fields: [],
+      decision: 'allow',
+      reason: 'administrative change, recorded before it is applied; the mutation event with the same request id records the outcome',
+      rows: 0,
+      subjects: [],
+      change,
+      requestId: state.requestId,
+    });
+  } catch (error) {
+    throw new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the change was not made', { cause: error });
+  }
 }
 
 function viewerOf(context: object): Viewer {
@@ -89,13 +125,17 @@ function ownedDatasets(viewer: Viewer): Set<string> {
   return new Set(Object.values(DATASETS).filter((d) => d.owner === viewer.org).map((d) => d.name));
 }
 
-/** Which grants this viewer may list. */
-function visibleGrant(viewer: Viewer, grant: StoredGrant): boolean {
+/**
+ * Which grants this viewer may list. A street admin sees the grants that can apply to their
+ * street: naming it (or all streets) under a duty delegated to it, the same rule as `me`.
+ */
+function visibleGrant(viewer: Viewer, grant: StoredGrant, duties: ReadonlyMap<string, DutyDef>): boolean {
   if (hasRole(viewer, 'platform_admin') || hasRole(viewer, 'auditor')) return true;
   if (ownedDatasets(viewer).has(grant.dataset)) return true;
   const street = streetCodeOf(viewer.org);
   if (street && hasRole(viewer, 'street_admin')) {
-    return grant.streets === 'all' || grant.streets.includes(street);
+    const duty = duties.get(grant.duty);
+    return (grant.streets === 'all' || grant.streets.includes(street)) && !!duty && delegatedTo(duty, street);
   }
   return false;
 }
@@ -135,7 +175,10 @@ export function adminResolvers(deps: AdminDeps) {
             ? deps.authorizer
                 .grants()
                 .filter((g) => grantIsValid(g, Date.now()) && (g.streets === 'all' || g.streets.includes(street)))
-                .filter((g) => delegatedTo(deps.authorizer.duties().find((d) => d.id === g.duty)!, street))
+                .filter((g) => {
+                  const duty = deps.authorizer.duties().find((d) => d.id === g.duty);
+                  return !!duty && delegatedTo(duty, street);
+                })
                 .map(grantView)
             : [],
         };
@@ -153,7 +196,8 @@ export function adminResolvers(deps: AdminDeps) {
           throw new GatewayError('FORBIDDEN', `dataset ${args.dataset} is not owned by ${viewer.org}`);
         }
         const grants = await deps.store.grants({ dataset: args.dataset ?? undefined, duty: args.duty ?? undefined });
-        const visible = grants.filter((g) => visibleGrant(viewer, g));
+        const duties = new Map(deps.authorizer.duties().map((d) => [d.id, d]));
+        const visible = grants.filter((g) => visibleGrant(viewer, g, duties));
         return visible.map(grantView);
       },
       explainAccess: (_: unknown, args: { org: string; purpose: string; fields?: string[] | null }, context: object) => {
@@ -209,6 +253,7 @@ export function adminResolvers(deps: AdminDeps) {
         const problems = validateGrant(grant, deps.authorizer.duties());
         if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problems.join('; '), { details: { problems } });
         if (await deps.store.grant(grant.id)) throw new GatewayError('BAD_USER_INPUT', `grant ${grant.id} already exists`);
+        await recordChange(deps, context, { action: 'createGrant', grant });
         const created = await deps.store.createGrant(grant, viewer.sub);
         requestState(context).trace.change = { action: 'createGrant', grant: created };
         await deps.policyChanged();
@@ -223,6 +268,7 @@ export function adminResolvers(deps: AdminDeps) {
           throw new GatewayError('BAD_USER_INPUT', `no grant ${args.id} on a dataset owned by ${viewer.org}`);
         }
         if (existing.revokedAt) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
+        await recordChange(deps, context, { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty });
         const revoked = await deps.store.revokeGrant(args.id, viewer.sub);
         if (!revoked) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
         requestState(context).trace.change = { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty };
@@ -240,6 +286,7 @@ export function adminResolvers(deps: AdminDeps) {
           throw new GatewayError('BAD_USER_INPUT', 'streets must be 9-digit division codes');
         }
         const duty: DutyDef = { id: input.id, title: String(input.title).slice(0, 200), delegatedBy: input.delegatedBy, streets };
+        await recordChange(deps, context, { action: 'upsertDuty', duty });
         await deps.store.upsertDuty(duty);
         requestState(context).trace.change = { action: 'upsertDuty', duty };
         await deps.policyChanged();

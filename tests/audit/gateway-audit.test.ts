@@ -149,6 +149,37 @@ describe.each(BACKENDS)('gateway audit trail on %s', (backend) => {
     expect(none.body.data.subjectAccessReport).toEqual({ totalAccesses: 0, accesses: [] });
   });
 
+  it('records an administrative change before applying it, and applies none it could not record', async () => {
+    const owner = await gw.token({ sub: 'owner-audit-first', org: 'dept:public-security', roles: ['data_owner'] });
+    const mutation = `mutation AddEthnicity($input: GrantInput!) { createGrant(input: $input) { id } }`;
+    const input = { id: 'audit-first-ethnicity', dataset: 'population', duty: 'elderly-allowance', streets: ['310101002'], fields: [{ field: 'ethnicity', access: 'full' }, { field: 'streetCode', access: 'full' }] };
+    const log = gw.runtime.audit;
+    const append = log.append;
+    // The audit store refuses exactly the change event: the change must not happen.
+    log.append = (event) => (event.operationName?.startsWith('change:') ? Promise.reject(new Error('audit store down')) : append.call(log, event));
+    try {
+      const refused = await gw.graphql(mutation, { token: owner, variables: { input } });
+      expect(refused.body.errors?.[0]?.extensions?.code, JSON.stringify(refused.body.errors)).toBe('SERVICE_UNAVAILABLE');
+      expect(refused.body.data?.createGrant ?? null).toBeNull();
+    } finally {
+      log.append = append;
+    }
+    expect(await gw.runtime.policyStore.grant(input.id)).toBeUndefined();
+
+    const applied = await gw.graphql(mutation, { token: owner, variables: { input } });
+    expect(applied.body.data.createGrant).toEqual({ id: input.id });
+    const { rows } = await sql<{ operation_name: string; decision: string; change: { action?: string; grant?: { id?: string } } | null; request_id: string }>`
+      select operation_name, decision, change, request_id from audit_event
+       where actor_sub = 'owner-audit-first' order by "time", seq`.execute(gw.runtime.databases.store);
+    // The refused attempt left its mutation event (error); the applied one its change event first, then the mutation's.
+    const last = rows.slice(-2);
+    expect(last.map((r) => r.operation_name)).toEqual(['change:createGrant', 'AddEthnicity']);
+    expect(last[0]!.request_id).toBe(last[1]!.request_id);
+    expect(last[0]!.change).toMatchObject({ action: 'createGrant', grant: { id: input.id } });
+    expect(last[1]!.decision).toBe('allow');
+    expect(rows.filter((r) => r.operation_name === 'change:createGrant')).toHaveLength(1);
+  });
+
   it('street staff and data owners cannot read the audit trail; auditors read no source data', async () => {
     for (const who of [
       { org: NANJING_EAST, roles: ['street_staff' as const] },

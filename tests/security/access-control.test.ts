@@ -414,11 +414,19 @@ describe.each(BACKENDS)('access control on %s', (backend) => {
     it('a street clerk cannot create grants; a street admin reads only grants that reach their street', async () => {
       const clerk = await gw.graphql(`mutation { revokeGrant(id: "population-elderly-allowance") { id } }`, { token: await token(CLERK_HP) });
       expect(clerk.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      // Names every street, but under a duty delegated to Xuhui's streets only: it cannot reach Nanjing East.
+      const housingOwner = await token({ org: 'dept:housing', roles: ['data_owner'] });
+      const created = await gw.graphql(
+        `mutation { createGrant(input: { id: "housing-illegal-construction-all", dataset: "housing", duty: "illegal-construction", fields: [{ field: "address", access: full }, { field: "streetCode", access: full }] }) { id allStreets } }`,
+        { token: housingOwner },
+      );
+      expect(created.body.data?.createGrant, JSON.stringify(created.body.errors)).toEqual({ id: 'housing-illegal-construction-all', allStreets: true });
       const { body } = await gw.graphql(`{ grants { id allStreets streets } }`, { token: await token(STREET_ADMIN) });
       expect(body.errors).toBeUndefined();
       const ids = body.data.grants.map((g: any) => g.id);
       expect(ids).toContain('population-elderly-allowance');
       expect(ids).not.toContain('housing-illegal-construction'); // Xuhui streets only
+      expect(ids).not.toContain('housing-illegal-construction-all'); // all streets, but a duty Nanjing East does not hold
       for (const g of body.data.grants) expect(g.allStreets || g.streets.includes('310101002')).toBe(true);
     });
 
