@@ -115,11 +115,14 @@ export class PolicyStore {
    */
   async syncFromFiles(duties: readonly DutyDef[], grants: readonly GrantDef[]): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
+      // Instances starting together on a fresh store would each read "no grants yet" and insert
+      // the same rows: one syncs at a time, and the next then finds the files already in.
+      await sql`select pg_advisory_xact_lock(hashtextextended('lianqiao:policy-sync', 0))`.execute(trx);
       let changed = false;
       const existingDuties = new Map((await trx.selectFrom('duty').selectAll().execute()).map((r) => [r.id as string, rowToDuty(r)]));
       for (const duty of duties) {
         const old = existingDuties.get(duty.id);
-        if (old && JSON.stringify(old) === JSON.stringify(duty)) continue;
+        if (old && stableJson(old) === stableJson(duty)) continue;
         changed = true;
         const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), updated_at: sql`now()` };
         if (old) await trx.updateTable('duty').set(values).where('id', '=', duty.id).execute();
@@ -130,7 +133,8 @@ export class PolicyStore {
       for (const grant of grants) {
         const old = existing.get(grant.id);
         if (old) {
-          const same = JSON.stringify(grantValues(old)) === JSON.stringify(grantValues(normalizeGrant(grant)));
+          // Key order is not meaning: jsonb hands objects back with its own key order.
+          const same = stableJson(grantValues(old)) === stableJson(grantValues(normalizeGrant(grant)));
           if (same || old.origin !== 'file') continue;
           changed = true;
           await trx.updateTable('grant').set(grantValues(grant)).where('id', '=', grant.id).execute();
@@ -213,6 +217,23 @@ export class PolicyStore {
   async #bump(trx: Transaction<any>): Promise<void> {
     await trx.updateTable('policy_version').set({ version: sql`version + 1`, changed_at: sql`now()` }).where('id', '=', 1).execute();
   }
+}
+
+/** JSON with object keys sorted at every level (JSON-encoded strings inside are parsed first), for comparing. */
+function stableJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (typeof v === 'string' && (v.startsWith('{') || v.startsWith('['))) {
+      try {
+        return sort(JSON.parse(v));
+      } catch {
+        return v;
+      }
+    }
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return JSON.stringify(sort(value));
 }
 
 function normalizeGrant(grant: GrantDef): GrantDef {

@@ -1,0 +1,34 @@
+/**
+ * Several instances starting together on a fresh store all load the policy files: each must
+ * succeed, and the store must hold each grant and policy line once.
+ */
+import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { migrateStore } from '../../gateway/store/databases.ts';
+import { PolicyStore } from '../../policies/policy-store.ts';
+import { loadPolicyDirectory } from '../../policies/policy-files.ts';
+import { openBackendDatabase } from '../backends.ts';
+
+describe.runIf(!!process.env.TEST_DATABASE_URL)('policy files synced by instances starting together (real PostgreSQL)', () => {
+  it('four concurrent syncs on a fresh store all succeed and store each grant and line once', async () => {
+    const { db, close } = await openBackendDatabase('postgres', 'lianqiao_sync');
+    try {
+      await migrateStore(db);
+      const { set, problems } = await loadPolicyDirectory();
+      expect(problems).toEqual([]);
+      // One store object per "instance"; the pool gives each sync its own connection.
+      const results = await Promise.allSettled(Array.from({ length: 4 }, () => new PolicyStore(db).syncFromFiles(set.duties, set.grants)));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      // Exactly one of them found work to do.
+      expect(results.map((r) => (r as PromiseFulfilledResult<boolean>).value).filter(Boolean)).toHaveLength(1);
+      const grants = await sql<{ n: string }>`select count(*)::text as n from "grant"`.execute(db);
+      expect(Number(grants.rows[0]!.n)).toBe(set.grants.length);
+      const lines = await sql<{ n: string; d: string }>`
+        select count(*)::text as n, count(distinct (ptype, v0, v1, v2, v3, v4, v5))::text as d from casbin_rule`.execute(db);
+      expect(Number(lines.rows[0]!.n)).toBeGreaterThan(0);
+      expect(lines.rows[0]!.n).toBe(lines.rows[0]!.d);
+    } finally {
+      await close();
+    }
+  });
+});
