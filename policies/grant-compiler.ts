@@ -46,6 +46,7 @@ export function compileAccessPlan(input: CompileInput): AccessPlan {
   for (const dataset of Object.values(DATASETS)) {
     const fields = new Map<string, FieldAccess>();
     const contributing = new Set<string>();
+    const groups = refusal ? [] : conditionGroups(input, street!, dataset.name);
     for (const def of dataset.fields) {
       if (def.internal) continue;
       const obj = `${dataset.name}.${def.name}`;
@@ -53,7 +54,7 @@ export function compileAccessPlan(input: CompileInput): AccessPlan {
         decisions.set(obj, { field: obj, access: 'denied', grant: null, rule: refusal });
         continue;
       }
-      const decision = decideField(input, street!, obj);
+      const decision = coverAllRows(decideField(input, street!, obj), def.name, groups);
       decisions.set(obj, decision);
       if (decision.access !== 'denied') {
         fields.set(def.name, decision.access);
@@ -94,6 +95,64 @@ function decideField(input: CompileInput, street: string, obj: string): FieldDec
     grant: null,
     rule: denyRule.length > 0 ? `denied by ${denyRule.join(', ')}` : `no valid grant for ${obj} under "${input.purpose}"`,
   };
+}
+
+/** Applicable grants of one dataset that share a row condition (`null`: every row of the street). */
+interface ConditionGroup {
+  readonly key: string;
+  readonly condition: Condition | null;
+  readonly grants: readonly StoredGrant[];
+}
+
+/** The valid grants of `dataset` for this street and duty, grouped by identical row condition. */
+function conditionGroups(input: CompileInput, street: string, dataset: DatasetName): ConditionGroup[] {
+  const groups = new Map<string, { condition: Condition | null; grants: StoredGrant[] }>();
+  for (const grant of input.grants.values()) {
+    if (grant.dataset !== dataset || grant.duty !== input.purpose || !grantIsValid(grant, input.now)) continue;
+    if (grant.streets !== 'all' && !grant.streets.includes(street)) continue;
+    const key = grant.rows === null ? 'null' : stableKey(grant.rows);
+    const group = groups.get(key) ?? { condition: grant.rows, grants: [] };
+    group.grants.push(grant);
+    groups.set(key, group);
+  }
+  return [...groups].map(([key, g]) => ({ key, ...g }));
+}
+
+const LEVEL: Readonly<Record<FieldAccess, number>> = { masked: 1, full: 2 };
+
+/**
+ * A field is shown on every row the plan admits, so it may only be shown where it is granted on
+ * every one of them. Rows are the union of the grants' row conditions; when the applicable grants
+ * have different conditions, a field granted by one of them only (grant A: `phone` for persons
+ * aged 65+, grant B: `name` for everyone) would otherwise also show on rows that only B admits.
+ * So with more than one condition a field keeps the best access that covers all rows: that of a
+ * grant without a row condition, or the lowest across all conditions when every one grants it;
+ * otherwise it is denied, naming why. Never more than Casbin's own decision (deny lines hold).
+ */
+function coverAllRows(decision: FieldDecision, field: string, groups: readonly ConditionGroup[]): FieldDecision {
+  if (decision.access === 'denied' || groups.length <= 1) return decision;
+  const levelIn = (group: ConditionGroup): number =>
+    Math.max(0, ...group.grants.map((g) => (g.fields[field] ? LEVEL[g.fields[field] as FieldAccess] : 0)));
+  const everyRow = groups.find((g) => g.condition === null);
+  const fromEveryRowGrant = everyRow ? levelIn(everyRow) : 0;
+  const fromAllConditions = Math.min(...groups.map(levelIn));
+  const covered = Math.min(LEVEL[decision.access], Math.max(fromEveryRowGrant, fromAllConditions));
+  if (covered === LEVEL[decision.access]) return decision;
+  const partial = groups.filter((g) => levelIn(g) > covered).flatMap((g) => g.grants.map((x) => x.id));
+  const why = `granted ${covered === 0 ? '' : 'in full '}only on part of the rows this duty may see (${partial.join(', ')}); the grants' row conditions differ`;
+  if (covered === 0) return { field: decision.field, access: 'denied', grant: null, rule: `${decision.field} ${why}` };
+  return { field: decision.field, access: 'masked', grant: decision.grant, rule: `${decision.rule}; masked: ${why}` };
+}
+
+function stableKey(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableKey).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableKey((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /**

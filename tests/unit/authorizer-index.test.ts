@@ -36,6 +36,14 @@ describe('authorizer: plans decided on their own lines', () => {
     await store.createGrant(grant('g-other-duty', [OURS], OTHER_DUTY, { gender: 'full' }), 'test');
     await store.createGrant(grant('g-expired', [OURS], DUTY, { birthDate: 'full' }, { validUntil: '2001-01-01T00:00:00Z' }), 'test');
     // Lines of many other streets under the same duty: none of them may count for ours.
+    // Two grants of one duty with different row conditions: rows are the union, and a field may
+    // only show where it is granted on every admitted row.
+    const OVERLAP = 'index-overlap-duty';
+    await store.upsertDuty({ id: OVERLAP, title: OVERLAP, delegatedBy: 'dept:civil-affairs', streets: 'all' });
+    await store.createGrant(grant('g-elderly-phone', [OURS], OVERLAP, { name: 'full', phone: 'full', residenceAddress: 'full', streetCode: 'full' }, { rows: { field: 'age', op: 'gte', value: 65 } }), 'test');
+    await store.createGrant(grant('g-everyone-name', [OURS], OVERLAP, { name: 'full', residenceAddress: 'masked', streetCode: 'full' }), 'test');
+    await store.createGrant(grant('g-young-gender', [OTHER], OVERLAP, { gender: 'full', name: 'full', streetCode: 'full' }, { rows: { field: 'age', op: 'lt', value: 30 } }), 'test');
+    await store.createGrant(grant('g-old-gender', [OTHER], OVERLAP, { gender: 'masked', name: 'full', streetCode: 'full' }, { rows: { field: 'age', op: 'gte', value: 80 } }), 'test');
     const many = Array.from({ length: 200 }, (_, i) => `3109${String(i).padStart(5, '0')}`);
     await store.createGrant(grant('g-many-streets', many, DUTY, { residenceAddress: 'full', hukouAddress: 'full' }), 'test');
     authorizer = await CasbinAuthorizer.create({ store });
@@ -63,6 +71,25 @@ describe('authorizer: plans decided on their own lines', () => {
     expect(access(OURS, OTHER_DUTY, 'phone').access).toBe('denied');
     expect(access(OURS, DUTY, 'birthDate').access).toBe('denied');
     expect(access(OTHER, DUTY, 'name').access).toBe('denied');
+  });
+
+  it('shows a field only where it is granted on every row the grants admit together', () => {
+    const OVERLAP = 'index-overlap-duty';
+    // Granted by the all-rows grant: shown on every row (in full where that grant says full).
+    expect(access(OURS, OVERLAP, 'name')).toMatchObject({ access: 'full' });
+    // Granted on persons aged 65+ only, while another grant admits everyone: phone would show on
+    // rows the elderly grant never admitted. Denied, naming the grant and the reason.
+    const phone = access(OURS, OVERLAP, 'phone');
+    expect(phone.access).toBe('denied');
+    expect(phone.rule).toContain('g-elderly-phone');
+    expect(phone.rule).toContain('part of the rows');
+    // Full under the conditional grant, masked under the all-rows one: masked everywhere.
+    expect(access(OURS, OVERLAP, 'residenceAddress')).toMatchObject({ access: 'masked' });
+    // Two conditional grants both granting the field: the lower access of the two.
+    expect(access(OTHER, OVERLAP, 'gender')).toMatchObject({ access: 'masked' });
+    expect(access(OTHER, OVERLAP, 'name')).toMatchObject({ access: 'full' });
+    // One condition only (the usual case): nothing changes.
+    expect(access(OURS, DUTY, 'name')).toMatchObject({ access: 'full', grant: 'g-ours-name' });
   });
 
   it('decides the same again after a reload (the index is rebuilt, not appended to)', async () => {
