@@ -186,6 +186,7 @@ export function createGateway(runtime: Runtime): Gateway {
       reader: runtime.auditReader,
       sink: runtime.audit,
       instanceId: runtime.config.instanceId,
+      rateLimit: baseline || !runtime.rateLimiter ? undefined : (viewer) => runtime.rateLimiter!.check(viewer),
     }),
   );
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);

@@ -18,6 +18,7 @@ import { hasRole, type Viewer } from '../context.ts';
 import { GatewayError, isGatewayError, type ErrorCode } from '../errors.ts';
 import type { AuditDecision, AuditSink } from './audit-event.ts';
 import { parseInstant, type AuditReader, type ExportFormat } from './audit-reader.ts';
+import type { RateLimitDecision } from '../rate-limit/rate-limiter.ts';
 
 export interface AuditExportOptions {
   /** Turns the Authorization header into a viewer; throws GatewayError('UNAUTHENTICATED') for a bad token. */
@@ -26,6 +27,10 @@ export interface AuditExportOptions {
   readonly sink: AuditSink;
   /** Sent back in `X-Audit-Instance`: the instance whose chain recorded the export. */
   readonly instanceId: string;
+  /** Counts the request against the caller's user and organisation limits, as for /graphql. */
+  readonly rateLimit?: (viewer: Viewer) => Promise<RateLimitDecision>;
+  /** Exports this instance streams at once; one more is refused with 429. Default 2. */
+  readonly maxConcurrent?: number;
 }
 
 const HTTP: Partial<Record<ErrorCode, number>> = {
@@ -74,6 +79,8 @@ function parseRequest(req: Request): ExportRequest {
 
 /** The express handler for `GET /audit/export`. */
 export function auditExportHandler(options: AuditExportOptions): RequestHandler {
+  const maxConcurrent = options.maxConcurrent ?? 2;
+  let running = 0;
   return async (req, res) => {
     const startedAt = new Date();
     const t0 = performance.now();
@@ -116,6 +123,23 @@ export function auditExportHandler(options: AuditExportOptions): RequestHandler 
       return refuse('INTERNAL_SERVER_ERROR', 'Unexpected error.');
     }
     if (!hasRole(viewer, 'auditor')) return refuse('FORBIDDEN', 'Only auditors may export the audit trail.');
+    // The same limits as /graphql: an export is not a way around them.
+    if (options.rateLimit) {
+      let decision: RateLimitDecision;
+      try {
+        decision = await options.rateLimit(viewer);
+      } catch {
+        return refuse('SERVICE_UNAVAILABLE', 'The rate limiter could not answer; nothing was exported.');
+      }
+      if (!decision.allowed) {
+        res.set('Retry-After', String(Math.ceil(decision.retryAfterMs / 1000)));
+        return refuse('RATE_LIMITED', `Too many requests for this ${decision.scope === 'org' ? 'organisation' : 'user'}; retry later.`);
+      }
+    }
+    if (running >= maxConcurrent) {
+      res.set('Retry-After', '5');
+      return refuse('RATE_LIMITED', `${maxConcurrent} exports are already running on this instance; retry later.`);
+    }
 
     let request: ExportRequest;
     try {
@@ -124,22 +148,27 @@ export function auditExportHandler(options: AuditExportOptions): RequestHandler 
       return refuse('BAD_USER_INPUT', isGatewayError(error) ? error.message : 'Bad request.');
     }
     const { from, to, format } = request;
-    if (!(await audit('allow', `auditor export of [${from.toISOString()}, ${to.toISOString()}) as ${format}`))) return;
-
-    const name = `audit-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.${format}`;
-    res.status(200).set({
-      'Content-Type': CONTENT_TYPES[format],
-      'Content-Disposition': `attachment; filename="${name}"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'X-Audit-Instance': options.instanceId,
-    });
+    running += 1;
     try {
-      // Byte mode with a small high-water mark: at most about one batch is read ahead.
-      await pipeline(Readable.from(options.reader.exportEvents(from, to, format), { objectMode: false, highWaterMark: 1 << 16 }), res);
-    } catch {
-      // Client gone, or the store failed mid-stream: pipeline has destroyed the response already.
-      if (!res.destroyed) res.destroy();
+      if (!(await audit('allow', `auditor export of [${from.toISOString()}, ${to.toISOString()}) as ${format}`))) return;
+
+      const name = `audit-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.${format}`;
+      res.status(200).set({
+        'Content-Type': CONTENT_TYPES[format],
+        'Content-Disposition': `attachment; filename="${name}"`,
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'X-Audit-Instance': options.instanceId,
+      });
+      try {
+        // Byte mode with a small high-water mark: at most about one batch is read ahead.
+        await pipeline(Readable.from(options.reader.exportEvents(from, to, format), { objectMode: false, highWaterMark: 1 << 16 }), res);
+      } catch {
+        // Client gone, or the store failed mid-stream: pipeline has destroyed the response already.
+        if (!res.destroyed) res.destroy();
+      }
+    } finally {
+      running -= 1;
     }
   };
 }

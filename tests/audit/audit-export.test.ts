@@ -19,6 +19,9 @@ import { migrateStore, openPglite } from '../../gateway/store/databases.ts';
 import { AuditLog, eventHash, type AuditRecord } from '../../gateway/audit/audit-log.ts';
 import { loadSigningKey, loadSubjectKey } from '../../gateway/audit/audit-keys.ts';
 import { AuditReader, CSV_COLUMNS } from '../../gateway/audit/audit-reader.ts';
+import { RateLimiter } from '../../gateway/rate-limit/rate-limiter.ts';
+import { MemoryRateLimitStore } from '../../gateway/rate-limit/memory-rate-limit-store.ts';
+import { DEFAULT_RATE_LIMITS } from '../../gateway/rate-limit/rate-limit-rules.ts';
 import { auditExportHandler } from '../../gateway/audit/audit-export-route.ts';
 import type { AuditEventInput, AuditSink } from '../../gateway/audit/audit-event.ts';
 import type { Viewer } from '../../gateway/context.ts';
@@ -204,6 +207,53 @@ describe.each(BACKENDS)('audit export on %s', (backend) => {
     } finally {
       await down.close();
     }
+  });
+
+  it('counts exports against the rate limits and refuses one export too many at once, each refusal audited', async () => {
+    const limiter = new RateLimiter({
+      rules: { ...DEFAULT_RATE_LIMITS, auditor: { limit: 1, windowMs: 60_000 } },
+      store: new MemoryRateLimitStore(),
+    });
+    const limited = await serve(auditExportHandler({ authenticate, reader, sink: log, instanceId: 'x', rateLimit: (v) => limiter.check(v) }));
+    const deniedBefore = await exports('deny');
+    try {
+      const first = await fetch(`${limited.url}?from=2026-01-01&to=2026-02-01`, { headers: { authorization: 'Bearer auditor' } });
+      expect(first.status).toBe(200);
+      await first.text();
+      const second = await fetch(`${limited.url}?from=2026-01-01&to=2026-02-01`, { headers: { authorization: 'Bearer auditor' } });
+      expect(second.status).toBe(429);
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await second.json()).errors[0].extensions.code).toBe('RATE_LIMITED');
+    } finally {
+      await limited.close();
+    }
+    // At most one export at a time here: a second one while the first is still streaming is refused.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stalled: Pick<AuditReader, 'exportEvents'> = {
+      async *exportEvents() {
+        yield 'first line\n';
+        await gate;
+      },
+    };
+    const single = await serve(auditExportHandler({ authenticate, reader: stalled, sink: log, instanceId: 'x', maxConcurrent: 1 }));
+    try {
+      const running = await fetch(`${single.url}?from=2026-01-01&to=2026-02-01`, { headers: { authorization: 'Bearer auditor' } });
+      expect(running.status).toBe(200);
+      const refused = await fetch(`${single.url}?from=2026-01-01&to=2026-02-01`, { headers: { authorization: 'Bearer auditor' } });
+      expect(refused.status).toBe(429);
+      await refused.text();
+      release();
+      await running.text();
+      const again = await fetch(`${single.url}?from=2026-01-01&to=2026-02-01`, { headers: { authorization: 'Bearer auditor' } });
+      expect(again.status).toBe(200);
+      release();
+      await again.text();
+    } finally {
+      release();
+      await single.close();
+    }
+    expect(await exports('deny')).toBe(deniedBefore + 2);
   });
 
   it('streams JSON Lines oldest first, re-verifiable, and audits the export before it starts', async () => {
