@@ -192,7 +192,11 @@ export function auditResolvers(deps: AuditResolverDeps): IResolvers {
       },
       subjectAccessReport: async (_: unknown, args: { idNumber: string }, context: object) => {
         requireAuditor(context);
-        return deps.reader.subjectAccessReport(args.idNumber);
+        const report = await deps.reader.subjectAccessReport(args.idNumber);
+        // Looking a person up is itself an access to what is known about them: the event of this
+        // query names them (as a keyed hash, like every subject), so it shows in their next report.
+        requestState(context).trace.subjects.add(report.idNumber);
+        return report;
       },
       auditIntegrity: async (_: unknown, __: unknown, context: object) => {
         requireAuditor(context);

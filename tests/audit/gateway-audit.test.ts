@@ -147,6 +147,12 @@ describe.each(BACKENDS)('gateway audit trail on %s', (backend) => {
     const nobody = await sql<{ id: string }>`select id_number as id from population.person where street_code = '310104015' order by rid desc limit 1`.execute(db);
     const none = await gw.graphql(query, { token: auditor, variables: { id: nobody.rows[0]!.id } });
     expect(none.body.data.subjectAccessReport).toEqual({ totalAccesses: 0, accesses: [] });
+    // The auditor's own look-up names the person (as a keyed hash) in its event: whoever looks a
+    // person up is in that person's report afterwards, and nobody else is added to it.
+    const again = await gw.graphql(query, { token: auditor, variables: { id: nobody.rows[0]!.id } });
+    expect(again.body.data.subjectAccessReport).toEqual({ totalAccesses: 1, accesses: [{ actorOrg: 'office:security', purpose: null, decision: 'allow' }] });
+    const ownerAgain = await gw.graphql(query, { token: auditor, variables: { id: owner.id } });
+    expect(ownerAgain.body.data.subjectAccessReport.totalAccesses).toBe(4);
   });
 
   it('records an administrative change before applying it, and applies none it could not record', async () => {
