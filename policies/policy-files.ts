@@ -676,6 +676,42 @@ export interface PolicyText {
   text: string;
 }
 
+/**
+ * Advice, not errors: pairs of grants of one dataset and duty that can apply to the same street
+ * with different row conditions, where one shows a field the other does not (or shows it at a
+ * lower access). The gateway then shows such a field only where it covers every admitted row
+ * (`policies/grant-compiler.ts`), so it may be denied although a grant names it.
+ */
+export function overlapWarnings(set: PolicySet, locate: PolicyLocator = defaultLocator): PolicyProblem[] {
+  const warnings: PolicyProblem[] = [];
+  const level = (g: GrantDef, f: string) => (g.fields[f] === 'full' ? 2 : g.fields[f] === 'masked' ? 1 : 0);
+  const condition = (g: GrantDef) => (g.rows === null || g.rows === undefined ? 'every row' : JSON.stringify(g.rows));
+  const sharedStreets = (a: GrantDef, b: GrantDef) =>
+    a.streets === 'all' || b.streets === 'all' || (Array.isArray(a.streets) && Array.isArray(b.streets) && a.streets.some((x) => (b.streets as string[]).includes(x)));
+  const grants = set.grants.filter((g) => g && typeof g.id === 'string' && g.fields && typeof g.fields === 'object');
+  for (let i = 0; i < grants.length; i++) {
+    for (let j = i + 1; j < grants.length; j++) {
+      const a = grants[i]!;
+      const b = grants[j]!;
+      if (a.dataset !== b.dataset || a.duty !== b.duty || !sharedStreets(a, b) || condition(a) === condition(b)) continue;
+      // Fields one grant shows on rows the other admits, where the other does not show them as well.
+      const fields = [...new Set([...Object.keys(a.fields), ...Object.keys(b.fields)])]
+        .filter((f) => level(a, f) !== level(b, f) && !(a.rows == null && level(a, f) >= level(b, f)) && !(b.rows == null && level(b, f) >= level(a, f)))
+        .sort();
+      if (fields.length === 0) continue;
+      const at = locate(b, ['rows']) ?? locate(b, ['id']) ?? { file: 'grants', line: 0 };
+      warnings.push({
+        ...at,
+        message:
+          `warning: grants '${a.id}' and '${b.id}' (${a.dataset}, ${a.duty}) apply to the same street with different row conditions ` +
+          `(${condition(a)} / ${condition(b)}); ${fields.join(', ')} will be shown only where it is granted on every admitted row, ` +
+          'i.e. masked or denied: give both grants the same row condition, or the same fields',
+      });
+    }
+  }
+  return sortProblems(warnings);
+}
+
 /** Parse and validate a duty catalogue and grant files given as text (all problems, sorted by file and line). */
 export function checkPolicyTexts(duties: PolicyText, grantFiles: readonly PolicyText[]): { set: PolicySet; problems: PolicyProblem[] } {
   const parsedDuties = parseDutiesFile(duties.text, duties.file);
@@ -701,7 +737,9 @@ function sortProblems(problems: PolicyProblem[]): PolicyProblem[] {
  * Load `<dir>/duties.yaml` and every `<dir>/grants/*.yaml` (or `.yml`, in name order), and check
  * them all. Problem paths are `dir` joined with the file name.
  */
-export async function loadPolicyDirectory(dir: string = DEFAULT_POLICY_DIR): Promise<{ set: PolicySet; problems: PolicyProblem[] }> {
+export async function loadPolicyDirectory(
+  dir: string = DEFAULT_POLICY_DIR,
+): Promise<{ set: PolicySet; problems: PolicyProblem[]; warnings: PolicyProblem[] }> {
   const problems: PolicyProblem[] = [];
   const dutiesFile = path.join(dir, 'duties.yaml');
   let dutiesText = 'duties: []';
@@ -722,5 +760,5 @@ export async function loadPolicyDirectory(dir: string = DEFAULT_POLICY_DIR): Pro
     problems.push({ file: grantsDir, line: 0, message: `cannot read the grants directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
   }
   const checked = checkPolicyTexts({ file: dutiesFile, text: dutiesText }, grantFiles);
-  return { set: checked.set, problems: [...problems, ...checked.problems] };
+  return { set: checked.set, problems: [...problems, ...checked.problems], warnings: overlapWarnings(checked.set) };
 }

@@ -2,7 +2,9 @@
  * `npm run policy:check [dir]`: validate the policy-as-code files (default: the shipped `policies/`).
  *
  * Prints one `file:line: message` per problem and exits 1 when there is any; otherwise prints a
- * summary and exits 0. Exit 2 when the check itself could not run.
+ * summary and exits 0. Warnings (`file:line: warning: …`, e.g. overlapping grants with different
+ * row conditions) are printed too but do not fail the check. Exit 2 when the check itself could
+ * not run.
  */
 import path from 'node:path';
 import { loadPolicyDirectory } from '../../policies/policy-files.ts';
@@ -14,13 +16,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const dir = arg === undefined ? undefined : path.resolve(arg);
-  const { set, problems } = await loadPolicyDirectory(dir);
+  const { set, problems, warnings } = await loadPolicyDirectory(dir);
   const shown = (file: string) => {
     const rel = path.relative(process.cwd(), file);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
   };
   for (const p of problems) {
     process.stdout.write(p.line > 0 ? `${shown(p.file)}:${p.line}: ${p.message}\n` : `${shown(p.file)}: ${p.message}\n`);
+  }
+  // Warnings are advice: printed, but they do not fail the check.
+  for (const w of warnings) {
+    process.stdout.write(w.line > 0 ? `${shown(w.file)}:${w.line}: ${w.message}\n` : `${shown(w.file)}: ${w.message}\n`);
   }
   if (problems.length > 0) {
     process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} found\n`);

@@ -21,6 +21,7 @@ import {
   type GrantDef,
   type PolicyProblem,
   type PolicySet,
+  overlapWarnings,
 } from '../../policies/policy-files.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -425,6 +426,42 @@ describe('validity periods', () => {
     const g = { validFrom: '2026-03-01T09:00:00Z', validUntil: '2026-03-01T10:00' };
     expect(grantValidity(g)).toEqual({ from: Date.parse('2026-03-01T09:00:00Z'), until: Date.parse('2026-03-01T10:00:00+08:00') });
     expect(isGrantActive({ validFrom: null, validUntil: null }, 0)).toBe(true);
+  });
+});
+
+describe('overlapWarnings: grants whose row conditions differ', () => {
+  const base = (id: string, extra: Partial<GrantDef>): GrantDef => ({
+    id,
+    owner: 'dept:public-security',
+    dataset: 'population',
+    duty: 'elderly-allowance',
+    streets: ['310101002'],
+    fields: { name: 'full', streetCode: 'full' },
+    rows: null,
+    validFrom: null,
+    validUntil: null,
+    ...extra,
+  });
+  const warn = (...grants: GrantDef[]) => overlapWarnings({ duties: shipped.set.duties, grants }, () => ({ file: 'grants/x.yaml', line: 3 }));
+
+  it('warns when one grant shows a field only on its own rows, naming both grants and the field', () => {
+    const warnings = warn(
+      base('g-elderly', { rows: { field: 'age', op: 'gte', value: 65 }, fields: { name: 'full', phone: 'full', streetCode: 'full' } }),
+      base('g-all', {}),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ file: 'grants/x.yaml', line: 3 });
+    expect(warnings[0]!.message).toMatch(/^warning: grants 'g-elderly' and 'g-all'.*phone/);
+    expect(warnings[0]!.message).not.toMatch(/\bname\b.*will be shown/);
+  });
+
+  it('stays quiet when the rows are the same, the streets differ, the duties differ, or the all-rows grant covers the field', () => {
+    const elderly = { rows: { field: 'age', op: 'gte', value: 65 } as const, fields: { name: 'full' as const, phone: 'full' as const, streetCode: 'full' as const } };
+    expect(warn(base('a', elderly), base('b', { ...elderly, fields: { name: 'full', streetCode: 'full' } }))).toEqual([]);
+    expect(warn(base('a', elderly), base('b', { streets: ['310101013'] }))).toEqual([]);
+    expect(warn(base('a', elderly), base('b', { duty: 'minimum-living-assistance' }))).toEqual([]);
+    expect(warn(base('a', elderly), base('b', { fields: { name: 'full', phone: 'full', streetCode: 'full' } }))).toEqual([]);
+    expect(overlapWarnings(shipped.set)).toEqual([]);
   });
 });
 
