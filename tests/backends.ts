@@ -33,8 +33,12 @@ export async function freshDatabase(prefix = 'lianqiao_test'): Promise<{ url: st
 }
 
 
-/** A Kysely on one backend: in-memory PGlite, or a fresh database on the real server. */
-export async function openBackendDatabase(backend: Backend, prefix = 'lianqiao_test'): Promise<{ db: Kysely<any>; close(): Promise<void> }> {
+/** A Kysely on one backend: in-memory PGlite, or a fresh database on the real server (`url` set). */
+export async function openBackendDatabase(
+  backend: Backend,
+  prefix = 'lianqiao_test',
+  options: { poolSize?: number } = {},
+): Promise<{ db: Kysely<any>; url?: string; close(): Promise<void> }> {
   if (backend === 'pglite') {
     const pglite = await openPglite(undefined);
     const db = pgliteDatabase(pglite);
@@ -47,9 +51,10 @@ export async function openBackendDatabase(backend: Backend, prefix = 'lianqiao_t
     };
   }
   const fresh = await freshDatabase(prefix);
-  const db = postgresDatabase(fresh.url, { poolSize: 4 });
+  const db = postgresDatabase(fresh.url, { poolSize: options.poolSize ?? 4 });
   return {
     db,
+    url: fresh.url,
     async close() {
       await db.destroy();
       await fresh.drop();

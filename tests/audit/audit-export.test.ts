@@ -2,22 +2,14 @@
  * `GET /audit/export`: auditors only, every attempt audited before the answer (fail closed),
  * JSON Lines and CSV, streamed with backpressure and flat memory (200,000 events).
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import express from 'express';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { KyselyPGlite } from 'kysely-pglite';
-import pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
-import { migrateStore, openPglite } from '../../gateway/store/databases.ts';
+import { type Kysely, sql } from 'kysely';
 import { AuditLog, eventHash, type AuditRecord } from '../../gateway/audit/audit-log.ts';
-import { loadSigningKey, loadSubjectKey } from '../../gateway/audit/audit-keys.ts';
 import { AuditReader, CSV_COLUMNS } from '../../gateway/audit/audit-reader.ts';
 import { RateLimiter } from '../../gateway/rate-limit/rate-limiter.ts';
 import { MemoryRateLimitStore } from '../../gateway/rate-limit/memory-rate-limit-store.ts';
@@ -26,43 +18,15 @@ import { auditExportHandler } from '../../gateway/audit/audit-export-route.ts';
 import type { AuditEventInput, AuditSink } from '../../gateway/audit/audit-event.ts';
 import type { Viewer } from '../../gateway/context.ts';
 import { GatewayError } from '../../gateway/errors.ts';
-import { BACKENDS, freshDatabase, type Backend } from '../backends.ts';
+import { BACKENDS } from '../backends.ts';
+import { auditTestKeys, openAuditStore } from './audit-fixtures.ts';
 
 // Live memory, not garbage waiting for the next major GC, is what must stay flat.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-audit-export-'));
-const signingKey = loadSigningKey(path.join(keyDir, 'signing.pem'), { create: true });
-const subjectKey = loadSubjectKey(path.join(keyDir, 'subject'), { create: true });
+const { signingKey, subjectKey } = auditTestKeys('audit-export');
 
-async function openStore(backend: Backend): Promise<{ db: Kysely<any>; close(): Promise<void> }> {
-  if (backend === 'pglite') {
-    const pglite: PGlite = await openPglite(undefined);
-    const db = new Kysely<any>({ dialect: new KyselyPGlite(pglite).dialect });
-    await migrateStore(db);
-    return {
-      db,
-      async close() {
-        await db.destroy().catch(() => {});
-        if (!pglite.closed) await pglite.close();
-      },
-    };
-  }
-  const fresh = await freshDatabase('lianqiao_audit_export');
-  const pool = new pg.Pool({ connectionString: fresh.url, max: 6 });
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-  await migrateStore(db);
-  return {
-    db,
-    async close() {
-      await db.destroy().catch(() => {});
-      await fresh.drop();
-    },
-  };
-}
 
 const VIEWERS: Record<string, Viewer> = {
   auditor: { sub: 'officer-1', org: 'office:security', roles: ['auditor'] },
@@ -149,7 +113,7 @@ describe.each(BACKENDS)('audit export on %s', (backend) => {
   let clock = jan;
 
   beforeAll(async () => {
-    store = await openStore(backend);
+    store = await openAuditStore(backend, 'lianqiao_audit_export', { poolSize: 6 });
     const small = await AuditLog.open({ db: store.db, chainId: 'export-small', signingKey, subjectKey, now: () => clock });
     for (let i = 0; i < 30; i++) {
       clock = new Date(jan.getTime() + i * 60_000);

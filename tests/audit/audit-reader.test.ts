@@ -3,59 +3,23 @@
  * subject-hash index, anomaly findings (each with a fixture that triggers it and one that does
  * not), and the GraphQL API's role checks.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { KyselyPGlite } from 'kysely-pglite';
-import pg from 'pg';
+import { type Kysely, sql } from 'kysely';
 import { graphql } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { PGlite } from '@electric-sql/pglite';
-import { migrateStore, openPglite } from '../../gateway/store/databases.ts';
 import { AuditLog } from '../../gateway/audit/audit-log.ts';
-import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor, subjectHasher } from '../../gateway/audit/audit-keys.ts';
+import { subjectHasher } from '../../gateway/audit/audit-keys.ts';
 import { AuditReader, type AuditFinding } from '../../gateway/audit/audit-reader.ts';
 import { verifyAudit } from '../../gateway/audit/audit-verifier.ts';
 import type { AuditEventInput } from '../../gateway/audit/audit-event.ts';
 import { auditResolvers, auditTypeDefs } from '../../schema/audit/audit-schema.ts';
 import { requestState, type Role } from '../../gateway/context.ts';
 import { isGatewayError } from '../../gateway/errors.ts';
-import { BACKENDS, freshDatabase, type Backend } from '../backends.ts';
+import { BACKENDS } from '../backends.ts';
+import { auditTestKeys, openAuditStore } from './audit-fixtures.ts';
 
-const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-audit-reader-'));
-const signingKey = loadSigningKey(path.join(keyDir, 'signing.pem'), { create: true });
-const subjectKey = loadSubjectKey(path.join(keyDir, 'subject'), { create: true });
-const trusted = loadPublicKeys(publicKeyFileFor(path.join(keyDir, 'signing.pem')));
+const { signingKey, subjectKey, trusted } = auditTestKeys('audit-reader');
 
-async function openStore(backend: Backend): Promise<{ db: Kysely<any>; close(): Promise<void> }> {
-  if (backend === 'pglite') {
-    const pglite: PGlite = await openPglite(undefined);
-    const db = new Kysely<any>({ dialect: new KyselyPGlite(pglite).dialect });
-    await migrateStore(db);
-    return {
-      db,
-      async close() {
-        await db.destroy().catch(() => {});
-        if (!pglite.closed) await pglite.close();
-      },
-    };
-  }
-  const fresh = await freshDatabase('lianqiao_audit_reader');
-  const pool = new pg.Pool({ connectionString: fresh.url, max: 4 });
-  pool.on('connect', (client) => client.on('error', () => {}));
-  pool.on('error', () => {});
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-  await migrateStore(db);
-  return {
-    db,
-    async close() {
-      await db.destroy().catch(() => {});
-      await fresh.drop();
-    },
-  };
-}
 
 /** A local time in Asia/Shanghai (UTC+8, no daylight saving). */
 const cst = (isoLocal: string): Date => new Date(`${isoLocal}+08:00`);
@@ -136,7 +100,7 @@ describe.each(BACKENDS)('audit reader on %s', (backend) => {
   const items = fixture();
 
   beforeAll(async () => {
-    store = await openStore(backend);
+    store = await openAuditStore(backend, 'lianqiao_audit_reader');
     await load(store.db, items);
     reader = new AuditReader({ db: store.db, subjectKey });
   });

@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { KyselyPGlite } from 'kysely-pglite';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrateStore, openPglite, pgliteDatabase } from '../../gateway/store/databases.ts';
@@ -32,6 +31,7 @@ import {
 import { verifyAudit, type ChainIntegrity } from '../../gateway/audit/audit-verifier.ts';
 import type { AuditEventInput } from '../../gateway/audit/audit-event.ts';
 import { BACKENDS, TEST_SECRET, freshDatabase, type Backend } from '../backends.ts';
+import { openAuditStore } from './audit-fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -46,37 +46,23 @@ interface Store {
 }
 
 async function openStore(backend: Backend): Promise<Store> {
-  if (backend === 'pglite') {
-    const pglite: PGlite = await openPglite(undefined);
-    const db = new Kysely<any>({ dialect: new KyselyPGlite(pglite).dialect });
-    await migrateStore(db);
-    return {
-      db,
-      async attack(fn) {
-        await pglite.exec('set session_replication_role = replica');
-        try {
-          await fn((text, params) => pglite.query(text, params));
-        } finally {
-          await pglite.exec('set session_replication_role = origin');
-        }
-      },
-      async close() {
-        await db.destroy().catch(() => {});
-        if (!pglite.closed) await pglite.close();
-      },
-    };
-  }
-  const fresh = await freshDatabase('lianqiao_audit_verify');
-  const pool = new pg.Pool({ connectionString: fresh.url, max: 4 });
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-  await migrateStore(db);
+  const store = await openAuditStore(backend, 'lianqiao_audit_verify');
   return {
-    db,
-    url: fresh.url,
+    db: store.db,
+    url: store.url,
+    close: store.close,
     async attack(fn) {
-      const client = new pg.Client({ connectionString: fresh.url });
+      if (!store.url) {
+        // PGlite has a single session: the setting holds for the attacker's statements, then is reset.
+        await sql.raw('set session_replication_role = replica').execute(store.db);
+        try {
+          await fn((text, params) => store.db.executeQuery(CompiledQuery.raw(text, params ?? [])) as Promise<{ rows: any[] }>);
+        } finally {
+          await sql.raw('set session_replication_role = origin').execute(store.db);
+        }
+        return;
+      }
+      const client = new pg.Client({ connectionString: store.url });
       await client.connect();
       try {
         await client.query('set session_replication_role = replica');
@@ -84,10 +70,6 @@ async function openStore(backend: Backend): Promise<Store> {
       } finally {
         await client.end();
       }
-    },
-    async close() {
-      await db.destroy().catch(() => {});
-      await fresh.drop();
     },
   };
 }
