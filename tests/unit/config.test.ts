@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../gateway/config.ts';
+import { loadConfig } from '../../gateway/config.ts';
+import { configProblems } from './config-problems.ts';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = configProblems;
 
 describe('loadConfig', () => {
   it('defaults to the embedded mode on 127.0.0.1:4000', () => {

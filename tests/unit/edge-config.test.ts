@@ -6,19 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../gateway/config.ts';
+import { loadConfig } from '../../gateway/config.ts';
+import { configProblems } from './config-problems.ts';
 import { DEFAULT_RATE_LIMITS, describeRule, parseRateLimits } from '../../gateway/rate-limit/rate-limit-rules.ts';
 import { loadPersistedOperations, PersistedOperationsError } from '../../gateway/persisted-operations.ts';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = configProblems;
 
 describe('edge configuration', () => {
   it('has limits on by default', () => {
