@@ -227,3 +227,19 @@ export function logCapture(level = 'debug') {
     messages: (pattern: RegExp) => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((r) => pattern.test(String(r.msg))),
   };
 }
+
+/**
+ * Settings a gateway child process must not inherit from the test runner's own environment (a
+ * developer's DATABASE_URL or REDIS_URL would point the child elsewhere); tests add their own.
+ */
+export const CLEAN_GATEWAY_ENV: Readonly<Record<string, string>> = {
+  DATABASE_URL: '',
+  POPULATION_DATABASE_URL: '',
+  HOUSING_DATABASE_URL: '',
+  SOCIAL_SECURITY_URL: '',
+  SOCIAL_SECURITY_DATABASE_URL: '',
+  REDIS_URL: '',
+  INSTANCE_ID: '',
+  WORKERS: '',
+  LOG_LEVEL: 'info',
+};

@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../gateway/auth/token-signer.ts';
 import { NANJING_EAST, TEST_SECRET } from '../setup.ts';
+import { CLEAN_GATEWAY_ENV } from './fault-tools.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -55,20 +56,12 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 describe('SIGTERM with requests in flight (embedded, real process)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-sigterm-'));
   const env = {
+    ...CLEAN_GATEWAY_ENV,
     DATA_DIR: dataDir,
     PORT: '0',
     HOST: '127.0.0.1',
     SEED_PERSONS: '300',
     JWT_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'info',
-    DATABASE_URL: '',
-    POPULATION_DATABASE_URL: '',
-    HOUSING_DATABASE_URL: '',
-    SOCIAL_SECURITY_URL: '',
-    SOCIAL_SECURITY_DATABASE_URL: '',
-    REDIS_URL: '',
-    INSTANCE_ID: '',
-    WORKERS: '',
   };
   let gateway: ChildProcess | undefined;
   afterAll(() => {

@@ -17,20 +17,10 @@ import { signToken } from '../../gateway/auth/token-signer.ts';
 import { postgresDatabase } from '../../gateway/store/databases.ts';
 import { seedSources } from '../../connectors/demo/seed-sources.ts';
 import { freshDatabase, NANJING_EAST, TEST_SECRET } from '../setup.ts';
-import { REAL_POSTGRES } from './fault-tools.ts';
+import { CLEAN_GATEWAY_ENV, REAL_POSTGRES } from './fault-tools.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLEAN_ENV = {
-  DATABASE_URL: '',
-  POPULATION_DATABASE_URL: '',
-  HOUSING_DATABASE_URL: '',
-  SOCIAL_SECURITY_URL: '',
-  SOCIAL_SECURITY_DATABASE_URL: '',
-  REDIS_URL: '',
-  INSTANCE_ID: '',
-  WORKERS: '',
-  LOG_LEVEL: 'info',
-};
+const CLEAN_ENV = CLEAN_GATEWAY_ENV;
 
 function start(env: Record<string, string>): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
