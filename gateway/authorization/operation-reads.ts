@@ -73,6 +73,24 @@ export function collectReads(
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation) throw new GatewayError('BAD_USER_INPUT', operationName ? `unknown operation "${operationName}"` : 'operation name required');
+  // An operation without variables reads the same every time, and yoga hands the same parsed
+  // document for the same text: walk it once. (Callers only read the result.)
+  const constant = !operation.variableDefinitions?.length;
+  const known = constant ? constantReads.get(operation) : undefined;
+  if (known && known.schema === schema) return known.reads;
+  const result = walkOperation(schema, document, operation, rawVariables);
+  if (constant) constantReads.set(operation, { schema, reads: result });
+  return result;
+}
+
+const constantReads = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; reads: OperationReads }>();
+
+function walkOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Record<string, unknown> | null | undefined,
+): OperationReads {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 

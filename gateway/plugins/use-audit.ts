@@ -11,6 +11,7 @@ import { print, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AuditDecision, AuditSink } from '../audit/audit-event.ts';
 import { requestState } from '../context.ts';
+import type { AccessPlan } from '../../policies/access-plan.ts';
 import { GatewayError, normalizeError } from '../errors.ts';
 
 export interface AuditOptions {
@@ -26,6 +27,17 @@ function documentHash(document: object): string {
     hashes.set(document, hash);
   }
   return hash;
+}
+
+/** "grants: a, b" for an allowed operation: the same for every request under one (cached) plan. */
+const grantLists = new WeakMap<AccessPlan, string>();
+function grantsOf(plan: AccessPlan): string {
+  let list = grantLists.get(plan);
+  if (list === undefined) {
+    list = `grants: ${[...plan.datasets.values()].flatMap((d) => d.grants).join(', ')}`;
+    grantLists.set(plan, list);
+  }
+  return list;
 }
 
 function outcome(result: ExecutionResult): { decision: AuditDecision; reason: string | null } {
@@ -65,7 +77,7 @@ export function useAudit(options: AuditOptions): Plugin {
               operationHash: documentHash(args.document),
               fields: [...state.trace.fields].sort(),
               decision,
-              reason: reason ?? (state.access ? `grants: ${[...state.access.datasets.values()].flatMap((d) => d.grants).join(', ')}` : null),
+              reason: reason ?? (state.access ? grantsOf(state.access) : null),
               rows: allowed ? state.trace.rows : 0,
               subjects: allowed ? [...state.trace.subjects] : [],
               change: state.trace.change ?? null,
