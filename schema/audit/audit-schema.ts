@@ -188,7 +188,11 @@ export function auditResolvers(deps: AuditResolverDeps): IResolvers {
     Query: {
       auditEvents: async (_: unknown, args: { filter?: AuditEventFilter | null; first?: number | null; after?: string | null }, context: object) => {
         requireAuditor(context);
-        return deps.reader.searchEvents(args.filter ?? {}, args.first ?? 50, args.after);
+        const filter = args.filter ?? {};
+        const page = await deps.reader.searchEvents(filter, args.first ?? 50, args.after);
+        // Searching the trail for a person is a look-up of that person, as subjectAccessReport is.
+        if (filter.subjectIdNumber) requestState(context).trace.subjects.add(filter.subjectIdNumber.trim());
+        return page;
       },
       subjectAccessReport: async (_: unknown, args: { idNumber: string }, context: object) => {
         requireAuditor(context);

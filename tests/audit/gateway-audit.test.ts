@@ -153,6 +153,14 @@ describe.each(BACKENDS)('gateway audit trail on %s', (backend) => {
     expect(again.body.data.subjectAccessReport).toEqual({ totalAccesses: 1, accesses: [{ actorOrg: 'office:security', purpose: null, decision: 'allow' }] });
     const ownerAgain = await gw.graphql(query, { token: auditor, variables: { id: owner.id } });
     expect(ownerAgain.body.data.subjectAccessReport.totalAccesses).toBe(4);
+    // Its twin, searching the trail by subject, is a look-up of that person as well.
+    const searched = await gw.graphql(`query($id: ID!) { auditEvents(filter: { subjectIdNumber: $id }) { edges { node { seq } } } }`, {
+      token: auditor,
+      variables: { id: nobody.rows[0]!.id },
+    });
+    expect(searched.body.errors, JSON.stringify(searched.body.errors)).toBeUndefined();
+    const third = await gw.graphql(query, { token: auditor, variables: { id: nobody.rows[0]!.id } });
+    expect(third.body.data.subjectAccessReport.totalAccesses).toBe(3);
   });
 
   it('records an administrative change before applying it, and applies none it could not record', async () => {
