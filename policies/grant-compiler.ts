@@ -66,7 +66,7 @@ export function compileAccessPlan(input: CompileInput): AccessPlan {
       dataset: dataset.name,
       fields,
       grants: [...contributing],
-      scope: { streets: [street!], conditions: rowConditions(input, street!, dataset.name) },
+      scope: { streets: [street!], conditions: rowConditions(groups) },
     });
   }
 
@@ -156,18 +156,12 @@ function stableKey(value: unknown): string {
 }
 
 /**
- * Rows of `dataset` the purpose may see: a row qualifies when some valid grant of the dataset for
- * this street and duty admits it. A grant without a row condition admits every row of the street.
+ * Rows of the dataset the purpose may see: a row qualifies when some applicable grant admits it.
+ * A grant without a row condition admits every row of the street.
  */
-function rowConditions(input: CompileInput, street: string, dataset: DatasetName): Condition[] {
-  const conditions: Condition[] = [];
-  for (const grant of input.grants.values()) {
-    if (grant.dataset !== dataset || grant.duty !== input.purpose || !grantIsValid(grant, input.now)) continue;
-    if (grant.streets !== 'all' && !grant.streets.includes(street)) continue;
-    if (grant.rows === null) return [];
-    conditions.push(grant.rows);
-  }
-  if (conditions.length === 0) return [];
+function rowConditions(groups: readonly ConditionGroup[]): Condition[] {
+  if (groups.length === 0 || groups.some((g) => g.condition === null)) return [];
+  const conditions = groups.map((g) => g.condition!);
   return conditions.length === 1 ? [conditions[0]!] : [{ any: conditions }];
 }
 
