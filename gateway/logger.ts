@@ -14,6 +14,7 @@
  *    `detail`, `where` and `internalQuery`, and any `parameters` or `sql`, are never logged.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { scrubText } from '../core/personal-data.ts';
 
 export type { Logger } from 'pino';
 
@@ -59,22 +60,6 @@ export function redactPersonal<T>(value: T, depth = 0): T {
     if (clean !== item) (copy ??= { ...value })[key] = clean;
   }
   return (copy ?? value) as T;
-}
-
-const ID_NUMBER = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
-const PHONE = /(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])/g;
-/** `...for type integer: "value"`: PostgreSQL quotes the offending value after a colon. */
-const QUOTED_VALUE = /(:\s*)"[^"]*"/g;
-/** `postgres://user:password@host`: credentials in a URL. */
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi;
-
-/** Removes ID numbers, phone numbers, quoted SQL values and URL credentials from a text. */
-export function scrubText(text: string): string {
-  return text
-    .replace(ID_NUMBER, '[id-number]')
-    .replace(PHONE, '[phone]')
-    .replace(QUOTED_VALUE, '$1"[value]"')
-    .replace(URL_CREDENTIALS, '$1[credentials]@');
 }
 
 /** Fields of database (pg) and system errors that name schema objects or states, never values. */

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createRuntime } from './runtime.ts';
 import { createGateway } from './server.ts';
-import { demoTokens } from './demo-tokens.ts';
+import { demoTokens } from './cli/demo-tokens.ts';
 import { createLogger } from './logger.ts';
 import { gatewayHolding } from './cli/data-dir-lock.ts';
 import { isGatewayWorker, runPrimary, useClusterMetrics } from './cluster.ts';

@@ -11,33 +11,33 @@ import type { Kysely } from 'kysely';
 import { openDatabases, migrateStore, postgresDatabase, type Databases, type OpenOptions } from './store/databases.ts';
 import { PostgresConnector } from '../connectors/postgres/postgres-connector.ts';
 import { HttpConnector } from '../connectors/http/http-connector.ts';
-import { startSocialSecurityService, type SocialSecurityService } from '../connectors/http/social-security-service.ts';
-import { HOUSING, POPULATION, SOCIAL_SECURITY } from '../connectors/datasets.ts';
+import { startSocialSecurityService, type SocialSecurityService } from '../demo/social-security-service.ts';
+import { HOUSING, POPULATION, SOCIAL_SECURITY } from '../core/datasets.ts';
 import {
   HOUSING_TABLE,
   POPULATION_TABLE,
   createHousingSchema,
   createPopulationSchema,
   createSocialSecuritySchema,
-} from '../connectors/demo/source-schema.ts';
-import { seedSources, sourcesAreSeeded } from '../connectors/demo/seed-sources.ts';
-import type { SharedDataSources } from '../schema/shared-data-resolvers.ts';
+} from '../demo/source-schema.ts';
+import { seedSources, sourcesAreSeeded } from '../demo/seed-sources.ts';
+import type { SharedDataSources } from '../schema/shared-data/shared-data-resolvers.ts';
 import { PolicyStore } from '../policies/policy-store.ts';
 import { CasbinAuthorizer } from '../policies/authorizer.ts';
 import { loadPolicyDirectory } from '../policies/policy-files.ts';
-import { RedisPolicyWatcher } from '../policies/redis-policy-watcher.ts';
+import { RedisPolicyWatcher } from '../policies/casbin/redis-policy-watcher.ts';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.ts';
-import { AuditLog } from './audit/audit-log.ts';
-import { loadAuditKeys } from './audit/audit-keys.ts';
-import { AuditReader } from './audit/audit-reader.ts';
-import { verifyAudit, type IntegrityReport } from './audit/audit-verifier.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import { loadAuditKeys } from '../audit/audit-keys.ts';
+import { AuditReader } from '../audit/audit-reader.ts';
+import { verifyAudit, type IntegrityReport } from '../audit/audit-verifier.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GatewayMetrics, type GatewayMetricsOptions } from './metrics.ts';
 import { instrumentConnector } from '../connectors/instrumented-connector.ts';
 import { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.ts';
-import { loadPersistedOperations } from './persisted-operations.ts';
+import { loadPersistedOperations } from './pipeline/use-persisted-operations.ts';
 
 export interface RuntimeOptions extends OpenOptions {
   /** Observes every SQL statement a PostgreSQL source connector sends (tests read it). */

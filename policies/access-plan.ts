@@ -2,8 +2,8 @@
  * What one organisation may read for one purpose, compiled once per (org, purpose, policy version)
  * and cached: per request, authorization is a map look-up and a walk of the operation.
  */
-import type { Scope } from '../connectors/connector.ts';
-import type { DatasetName } from '../connectors/datasets.ts';
+import type { Scope } from '../core/conditions.ts';
+import type { DatasetName } from '../core/datasets.ts';
 
 export type FieldAccess = 'full' | 'masked';
 

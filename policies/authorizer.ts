@@ -18,7 +18,7 @@
 import { fileURLToPath } from 'node:url';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
 import fs from 'node:fs';
-import { GatewayError } from '../gateway/errors.ts';
+import { GatewayError } from '../core/errors.ts';
 import type { AccessPlan, FieldDecision } from './access-plan.ts';
 import { compileAccessPlan, grantIsValid } from './grant-compiler.ts';
 import type { DutyDef } from './policy-files.ts';

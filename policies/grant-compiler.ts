@@ -2,11 +2,13 @@
  * Turns Casbin's decisions and the grants behind them into an {@link AccessPlan} for one
  * (organisation, purpose). Pure: the authorizer feeds it the enforcer and the grants it loaded.
  */
-import type { Condition } from '../connectors/connector.ts';
-import { DATASETS, streetCodeOf, type DatasetName } from '../connectors/datasets.ts';
+import type { Condition } from '../core/conditions.ts';
+import { DATASETS, type DatasetName } from '../core/datasets.ts';
+import { streetCodeOf } from '../core/identity.ts';
 import type { AccessPlan, DatasetAccess, FieldAccess, FieldDecision } from './access-plan.ts';
 import type { DutyDef } from './policy-files.ts';
 import type { StoredGrant } from './policy-store.ts';
+import { canonicalJson } from '../core/canonical-json.ts';
 
 /** The part of Casbin the compiler needs: a decision with the rule that made it. */
 export type Decide = (sub: string, duty: string, obj: string, act: 'read' | 'read_masked') => [boolean, string[]];
@@ -110,7 +112,7 @@ function conditionGroups(input: CompileInput, street: string, dataset: DatasetNa
   for (const grant of input.grants.values()) {
     if (grant.dataset !== dataset || grant.duty !== input.purpose || !grantIsValid(grant, input.now)) continue;
     if (grant.streets !== 'all' && !grant.streets.includes(street)) continue;
-    const key = grant.rows === null ? 'null' : stableKey(grant.rows);
+    const key = grant.rows === null ? 'null' : canonicalJson(grant.rows);
     const group = groups.get(key) ?? { condition: grant.rows, grants: [] };
     group.grants.push(grant);
     groups.set(key, group);
@@ -142,17 +144,6 @@ function coverAllRows(decision: FieldDecision, field: string, groups: readonly C
   const why = `granted ${covered === 0 ? '' : 'in full '}only on part of the rows this duty may see (${partial.join(', ')}); the grants' row conditions differ`;
   if (covered === 0) return { field: decision.field, access: 'denied', grant: null, rule: `${decision.field} ${why}` };
   return { field: decision.field, access: 'masked', grant: decision.grant, rule: `${decision.rule}; masked: ${why}` };
-}
-
-function stableKey(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableKey).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableKey((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**

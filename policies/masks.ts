@@ -11,7 +11,7 @@
  * - When a value is too short for the standard rule to hide anything meaningful, it is starred
  *   entirely (one `*` per character) rather than shown.
  */
-import type { FieldDef } from '../connectors/datasets.ts';
+import type { FieldDef } from '../core/datasets.ts';
 
 /** The mask kinds a dataset field may declare. */
 export type MaskKind = NonNullable<FieldDef['mask']>;

@@ -18,10 +18,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Condition } from '../connectors/connector.ts';
-import { COMPARISON_OPS } from '../connectors/connector.ts';
-import type { DatasetDef, DatasetName, FieldDef } from '../connectors/datasets.ts';
-import { DATASETS, fieldDef, isDatasetName } from '../connectors/datasets.ts';
+import type { Condition } from '../core/conditions.ts';
+import { COMPARISON_OPS } from '../core/conditions.ts';
+import type { DatasetDef, DatasetName, FieldDef } from '../core/datasets.ts';
+import { DATASETS, fieldDef, isDatasetName } from '../core/datasets.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types

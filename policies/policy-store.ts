@@ -7,9 +7,10 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Adapter, Model } from 'casbin';
-import type { Condition } from '../connectors/connector.ts';
-import type { DatasetName } from '../connectors/datasets.ts';
+import type { Condition } from '../core/conditions.ts';
+import type { DatasetName } from '../core/datasets.ts';
 import type { DutyDef, GrantDef } from './policy-files.ts';
+import { canonicalJson } from '../core/canonical-json.ts';
 
 export interface StoredGrant extends GrantDef {
   readonly origin: 'file' | 'api';
@@ -219,21 +220,21 @@ export class PolicyStore {
   }
 }
 
-/** JSON with object keys sorted at every level (JSON-encoded strings inside are parsed first), for comparing. */
+/** Canonical JSON (JSON-encoded strings inside are parsed first), for comparing stored and file values. */
 function stableJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
+  const parsed = (v: unknown): unknown => {
     if (typeof v === 'string' && (v.startsWith('{') || v.startsWith('['))) {
       try {
-        return sort(JSON.parse(v));
+        return parsed(JSON.parse(v));
       } catch {
         return v;
       }
     }
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    if (Array.isArray(v)) return v.map(parsed);
+    if (v && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, parsed(x)]));
     return v;
   };
-  return JSON.stringify(sort(value));
+  return canonicalJson(parsed(value));
 }
 
 function normalizeGrant(grant: GrantDef): GrantDef {

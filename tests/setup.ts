@@ -10,10 +10,10 @@ import { loadConfig, type Config } from '../gateway/config.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../gateway/runtime.ts';
 import { createGateway, type Gateway } from '../gateway/server.ts';
 import { signToken } from '../gateway/auth/token-signer.ts';
-import { loadAuditKeys } from '../gateway/audit/audit-keys.ts';
+import { loadAuditKeys } from '../audit/audit-keys.ts';
 import { postgresDatabase } from '../gateway/store/databases.ts';
-import { seedSources } from '../connectors/demo/seed-sources.ts';
-import type { Role } from '../gateway/context.ts';
+import { seedSources } from '../demo/seed-sources.ts';
+import type { Role } from '../core/identity.ts';
 import { freshDatabase, TEST_SECRET, type Backend } from './backends.ts';
 
 export { BACKENDS, freshDatabase, TEST_SECRET, type Backend } from './backends.ts';

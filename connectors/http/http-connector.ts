@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connector, FindRequest, LookupRequest, Page, Row } from '../connector.ts';
 import { assertScope } from '../connector.ts';
 import { ConnectorError } from '../connector-error.ts';
-import type { DatasetDef } from '../datasets.ts';
+import type { DatasetDef } from '../../core/datasets.ts';
 import {
   MAX_KEY_LENGTH,
   MAX_LOOKUP_KEYS,

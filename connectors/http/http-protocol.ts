@@ -14,9 +14,10 @@
  * and `orderBy` field against its dataset definition and refuses unknown ones; it never maps a name
  * it receives to a column other than through its own table mapping.
  */
-import { COMPARISON_OPS } from '../connector.ts';
-import type { ComparisonOp, Condition, OrderBy, Row, Scalar } from '../connector.ts';
-import type { DatasetDef, FieldType } from '../datasets.ts';
+import { COMPARISON_OPS } from '../../core/conditions.ts';
+import type { ComparisonOp, Condition, Scalar } from '../../core/conditions.ts';
+import type { OrderBy, Row } from '../connector.ts';
+import type { DatasetDef, FieldType } from '../../core/datasets.ts';
 
 /** At most this many keys in one lookup request (the client splits larger batches itself). */
 export const MAX_LOOKUP_KEYS = 1_000;

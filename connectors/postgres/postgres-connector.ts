@@ -9,12 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
-import type { Condition, Connector, FindRequest, LookupRequest, Page, Row, Scope } from '../connector.ts';
+import type { Condition, Scope } from '../../core/conditions.ts';
+import type { Connector, FindRequest, LookupRequest, Page, Row } from '../connector.ts';
 import { assertScope } from '../connector.ts';
 import { ConnectorError } from '../connector-error.ts';
-import type { DatasetDef, FieldDef } from '../datasets.ts';
-import { ageOn, todayInCity } from '../derived-fields.ts';
-import { compileConditions, type ColumnResolver } from './condition-compiler.ts';
+import type { DatasetDef, FieldDef } from '../../core/datasets.ts';
+import { ageOn, todayInCity } from '../../core/time.ts';
+import { compileConditions, type ColumnResolver } from './postgres-condition-compiler.ts';
 
 /** Where a dataset lives in a PostgreSQL source, and how its logical fields map to columns. */
 export interface PostgresTableMapping {

@@ -3,8 +3,8 @@
  * provider (RS256/ES256/EdDSA, issuer and audience checked). Any doubt is UNAUTHENTICATED.
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { GatewayError } from '../errors.ts';
-import { ROLES, type Role, type Viewer } from '../context.ts';
+import { GatewayError } from '../../core/errors.ts';
+import { ROLES, type Role, type Viewer } from '../../core/identity.ts';
 
 export interface AuthenticatorOptions {
   readonly secret?: string;

@@ -1,6 +1,6 @@
 /** Signs HS256 tokens for the running configuration (`npm run token`, demo tokens, tests). */
 import { SignJWT } from 'jose';
-import type { Role } from '../context.ts';
+import type { Role } from '../../core/identity.ts';
 
 export interface TokenClaims {
   readonly sub: string;

@@ -14,8 +14,8 @@ import { sql, type Kysely } from 'kysely';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openPglite, pgliteDatabase, postgresDatabase } from '../store/databases.ts';
 import { gatewayHolding } from './data-dir-lock.ts';
-import { loadPublicKeys, publicKeyFileFor } from '../audit/audit-keys.ts';
-import { verifyAudit, type IntegrityReport } from '../audit/audit-verifier.ts';
+import { loadPublicKeys, publicKeyFileFor } from '../../audit/audit-keys.ts';
+import { verifyAudit, type IntegrityReport } from '../../audit/audit-verifier.ts';
 
 class CannotCheck extends Error {}
 

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDatabases } from '../store/databases.ts';
-import { seedSources } from '../../connectors/demo/seed-sources.ts';
+import { seedSources } from '../../demo/seed-sources.ts';
 import { gatewayHolding } from './data-dir-lock.ts';
 
 async function main(): Promise<number> {

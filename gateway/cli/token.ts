@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { ROLES, type Role } from '../context.ts';
+import { ROLES, type Role } from '../../core/identity.ts';
 import { embeddedTokenSecret } from '../runtime.ts';
 import { signToken } from '../auth/token-signer.ts';
 

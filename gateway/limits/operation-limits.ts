@@ -29,9 +29,9 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
-import { GatewayError } from '../errors.ts';
-import { MAX_PAGE_SIZE } from '../../schema/shared-data-resolvers.ts';
-import { isDataRoot } from '../authorization/operation-reads.ts';
+import { GatewayError } from '../../core/errors.ts';
+import { MAX_PAGE_SIZE } from '../../schema/shared-data/shared-data-resolvers.ts';
+import { isDataRoot } from '../../schema/shared-data/operation-reads.ts';
 
 /** The limits' names, as `extensions.limit` and as the metrics' kind. */
 export type LimitName = 'depth' | 'aliases' | 'tokens' | 'rootFields' | 'cost' | 'pageSize' | 'bodySize' | 'time';

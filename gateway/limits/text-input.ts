@@ -4,7 +4,7 @@
  * "source unavailable". It is refused up front as the caller's input instead.
  */
 import { Kind, visit, type DocumentNode } from 'graphql';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../../core/errors.ts';
 
 const NUL = '\u0000';
 

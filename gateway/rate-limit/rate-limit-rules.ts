@@ -3,7 +3,7 @@
  * `street_staff=600/min,auditor=120/min,org=6000/min` (units `s`, `min`, `h`). Roles not named
  * keep their default; `off` turns rate limiting off.
  */
-import { ROLES, type Role } from '../context.ts';
+import { ROLES, type Role } from '../../core/identity.ts';
 
 /** Who a limit applies to: a user holding the role (per `sub`), or a whole organisation. */
 export type RateLimitSubject = Role | 'org';

@@ -12,7 +12,7 @@
  * const decision = await limiter.check({ sub: 'u1', org: 'street:310101002', roles: ['street_staff'] });
  * if (!decision.allowed) respond429(decision.retryAfterMs);
  */
-import type { Viewer } from '../context.ts';
+import type { Viewer } from '../../core/identity.ts';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts';
 import type { RateLimitRule, RateLimitRules } from './rate-limit-rules.ts';
 import type { RateLimitHit, RateLimitStore } from './rate-limit-store.ts';

@@ -6,16 +6,17 @@
  * count, never as an idNumber or hash.
  */
 import type { IResolvers } from '@graphql-tools/utils';
-import { hasRole, requestState, type Viewer } from '../../gateway/context.ts';
-import { GatewayError } from '../../gateway/errors.ts';
-import type { AuditRecord } from '../../gateway/audit/audit-log.ts';
+import { hasRole, type Viewer } from '../../core/identity.ts';
+import { resolverContext } from '../resolver-context.ts';
+import { GatewayError } from '../../core/errors.ts';
+import type { AuditRecord } from '../../audit/audit-log.ts';
 import {
   parseInstant,
   type AuditEventFilter,
   type AuditEventPage,
   type AuditReader,
-} from '../../gateway/audit/audit-reader.ts';
-import type { IntegrityReport } from '../../gateway/audit/audit-verifier.ts';
+} from '../../audit/audit-reader.ts';
+import type { IntegrityReport } from '../../audit/audit-verifier.ts';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -174,7 +175,7 @@ export interface AuditResolverDeps {
 }
 
 function requireAuditor(context: object): Viewer {
-  const viewer = requestState(context).viewer;
+  const viewer = resolverContext(context).viewer;
   if (!hasRole(viewer, 'auditor')) throw new GatewayError('FORBIDDEN', 'Only auditors may read the audit trail.');
   return viewer!;
 }
@@ -191,7 +192,7 @@ export function auditResolvers(deps: AuditResolverDeps): IResolvers {
         const filter = args.filter ?? {};
         const page = await deps.reader.searchEvents(filter, args.first ?? 50, args.after);
         // Searching the trail for a person is a look-up of that person, as subjectAccessReport is.
-        if (filter.subjectIdNumber) requestState(context).trace.subjects.add(filter.subjectIdNumber.trim());
+        if (filter.subjectIdNumber) resolverContext(context).trace.subjects.add(filter.subjectIdNumber.trim());
         return page;
       },
       subjectAccessReport: async (_: unknown, args: { idNumber: string }, context: object) => {
@@ -199,7 +200,7 @@ export function auditResolvers(deps: AuditResolverDeps): IResolvers {
         const report = await deps.reader.subjectAccessReport(args.idNumber);
         // Looking a person up is itself an access to what is known about them: the event of this
         // query names them (as a keyed hash, like every subject), so it shows in their next report.
-        requestState(context).trace.subjects.add(report.idNumber);
+        resolverContext(context).trace.subjects.add(report.idNumber);
         return report;
       },
       auditIntegrity: async (_: unknown, __: unknown, context: object) => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { migrateStore } from '../../gateway/store/databases.ts';
-import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor, type SigningKey } from '../../gateway/audit/audit-keys.ts';
+import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor, type SigningKey } from '../../audit/audit-keys.ts';
 import { openBackendDatabase, type Backend } from '../backends.ts';
 
 export interface AuditTestKeys {

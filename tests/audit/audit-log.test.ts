@@ -12,27 +12,26 @@ import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrateStore, openPglite } from '../../gateway/store/databases.ts';
-import { auditMigration, auditPartitionName, monthStart } from '../../gateway/store/migrations/0002-audit.ts';
+import { auditMigration, auditPartitionName, monthStart } from '../../audit/migrations/0002-audit.ts';
 import {
   AuditLog,
   GENESIS_HASH,
   canonicalEncoding,
-  canonicalJson,
   eventHash,
   recordFromRow,
   type AuditRecord,
-  type JsonValue,
-} from '../../gateway/audit/audit-log.ts';
+} from '../../audit/audit-log.ts';
+import { canonicalJson, type JsonValue } from '../../core/canonical-json.ts';
 import {
   loadPublicKeys,
   loadSigningKey,
   loadSubjectKey,
   publicKeyFileFor,
   subjectHasher,
-} from '../../gateway/audit/audit-keys.ts';
-import { verifyAudit } from '../../gateway/audit/audit-verifier.ts';
-import type { AuditEventInput } from '../../gateway/audit/audit-event.ts';
-import { isGatewayError } from '../../gateway/errors.ts';
+} from '../../audit/audit-keys.ts';
+import { verifyAudit } from '../../audit/audit-verifier.ts';
+import type { AuditEventInput } from '../../audit/audit-event.ts';
+import { isGatewayError } from '../../core/errors.ts';
 import { BACKENDS, freshDatabase, type Backend } from '../backends.ts';
 
 interface Store {

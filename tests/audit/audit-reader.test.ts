@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Kysely, sql } from 'kysely';
 import { graphql } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { AuditLog } from '../../gateway/audit/audit-log.ts';
-import { subjectHasher } from '../../gateway/audit/audit-keys.ts';
-import { AuditReader, type AuditFinding } from '../../gateway/audit/audit-reader.ts';
-import { verifyAudit } from '../../gateway/audit/audit-verifier.ts';
-import type { AuditEventInput } from '../../gateway/audit/audit-event.ts';
+import { AuditLog } from '../../audit/audit-log.ts';
+import { subjectHasher } from '../../audit/audit-keys.ts';
+import { AuditReader, type AuditFinding } from '../../audit/audit-reader.ts';
+import { verifyAudit } from '../../audit/audit-verifier.ts';
+import type { AuditEventInput } from '../../audit/audit-event.ts';
 import { auditResolvers, auditTypeDefs } from '../../schema/audit/audit-schema.ts';
-import { requestState, type Role } from '../../gateway/context.ts';
-import { isGatewayError } from '../../gateway/errors.ts';
+import { requestState } from '../../gateway/pipeline/request-state.ts';
+import { RESOLVER_CONTEXT } from '../../schema/resolver-context.ts';
+import { type Role } from '../../core/identity.ts';
+import { isGatewayError } from '../../core/errors.ts';
 import { BACKENDS } from '../backends.ts';
 import { auditTestKeys, openAuditStore } from './audit-fixtures.ts';
 
@@ -245,8 +247,10 @@ describe.each(BACKENDS)('audit reader on %s', (backend) => {
         resolvers: auditResolvers({ reader, verify: () => verifyAudit(store.db, trusted) }) as never,
       });
     const run = async (roles: Role[], source: string) => {
-      const contextValue = {};
-      requestState(contextValue).viewer = { sub: `user-${roles.join('-')}`, org: 'office:security', roles };
+      const contextValue: Record<string, unknown> = {};
+      const state = requestState(contextValue);
+      state.viewer = { sub: `user-${roles.join('-')}`, org: 'office:security', roles };
+      contextValue[RESOLVER_CONTEXT] = state;
       return graphql({ schema: schema(), source, contextValue });
     };
     const QUERIES = [

@@ -13,23 +13,23 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrateStore, openPglite, pgliteDatabase } from '../../gateway/store/databases.ts';
-import { auditPartitionName, monthStart } from '../../gateway/store/migrations/0002-audit.ts';
+import { auditPartitionName, monthStart } from '../../audit/migrations/0002-audit.ts';
 import {
   AuditLog,
   checkpointPayload,
   eventHash,
   recordFromRow,
   type AuditRecord,
-} from '../../gateway/audit/audit-log.ts';
+} from '../../audit/audit-log.ts';
 import {
   loadPublicKeys,
   loadSigningKey,
   loadSubjectKey,
   publicKeyFileFor,
   publicKeyFingerprint,
-} from '../../gateway/audit/audit-keys.ts';
-import { verifyAudit, type ChainIntegrity } from '../../gateway/audit/audit-verifier.ts';
-import type { AuditEventInput } from '../../gateway/audit/audit-event.ts';
+} from '../../audit/audit-keys.ts';
+import { verifyAudit, type ChainIntegrity } from '../../audit/audit-verifier.ts';
+import type { AuditEventInput } from '../../audit/audit-event.ts';
 import { BACKENDS, TEST_SECRET, freshDatabase, type Backend } from '../backends.ts';
 import { openAuditStore } from './audit-fixtures.ts';
 

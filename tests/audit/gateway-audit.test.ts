@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
-import { loadAuditKeys, subjectHasher } from '../../gateway/audit/audit-keys.ts';
+import { loadAuditKeys, subjectHasher } from '../../audit/audit-keys.ts';
 
 describe.each(BACKENDS)('gateway audit trail on %s', (backend) => {
   let gw: TestGateway;

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
 import { postgresDatabase } from '../../gateway/store/databases.ts';
-import { startSocialSecurityService, type SocialSecurityService } from '../../connectors/http/social-security-service.ts';
+import { startSocialSecurityService, type SocialSecurityService } from '../../demo/social-security-service.ts';
 import {
   logCapture,
   REAL_POSTGRES,

@@ -12,10 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../gateway/config.ts';
-import { loadAuditKeys } from '../../gateway/audit/audit-keys.ts';
+import { loadAuditKeys } from '../../audit/audit-keys.ts';
 import { signToken } from '../../gateway/auth/token-signer.ts';
 import { postgresDatabase } from '../../gateway/store/databases.ts';
-import { seedSources } from '../../connectors/demo/seed-sources.ts';
+import { seedSources } from '../../demo/seed-sources.ts';
 import { freshDatabase, NANJING_EAST, TEST_SECRET } from '../setup.ts';
 import { CLEAN_GATEWAY_ENV, REAL_POSTGRES } from './fault-tools.ts';
 

@@ -9,14 +9,14 @@ import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import { BACKENDS, openBackendDatabase } from '../backends.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Scope } from '../../connectors/connector.ts';
+import type { Scope } from '../../core/conditions.ts';
 import { ConnectorError } from '../../connectors/connector-error.ts';
-import { SOCIAL_SECURITY } from '../../connectors/datasets.ts';
-import { createSocialSecuritySchema } from '../../connectors/demo/source-schema.ts';
+import { SOCIAL_SECURITY } from '../../core/datasets.ts';
+import { createSocialSecuritySchema } from '../../demo/source-schema.ts';
 import { HttpConnector } from '../../connectors/http/http-connector.ts';
 import type { HttpConnectorOptions } from '../../connectors/http/http-connector.ts';
 import type { LookupBody } from '../../connectors/http/http-protocol.ts';
-import { startSocialSecurityService } from '../../connectors/http/social-security-service.ts';
+import { startSocialSecurityService } from '../../demo/social-security-service.ts';
 
 
 const ALL: Scope = { streets: 'all', conditions: [] };

@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { PostgresConnector } from '../../connectors/postgres/postgres-connector.ts';
-import { HOUSING, POPULATION } from '../../connectors/datasets.ts';
-import { HOUSING_TABLE, POPULATION_TABLE } from '../../connectors/demo/source-schema.ts';
-import { seedSources } from '../../connectors/demo/seed-sources.ts';
+import { HOUSING, POPULATION } from '../../core/datasets.ts';
+import { HOUSING_TABLE, POPULATION_TABLE } from '../../demo/source-schema.ts';
+import { seedSources } from '../../demo/seed-sources.ts';
 import { ConnectorError } from '../../connectors/connector-error.ts';
-import { ageOn, todayInCity } from '../../connectors/derived-fields.ts';
+import { ageOn, todayInCity } from '../../core/time.ts';
 import { openPglite, pgliteDatabase, postgresDatabase } from '../../gateway/store/databases.ts';
-import type { Scope } from '../../connectors/connector.ts';
+import type { Scope } from '../../core/conditions.ts';
 import { BACKENDS, freshDatabase } from '../backends.ts';
 
 const STREET = '310101002';

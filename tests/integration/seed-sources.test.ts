@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { BACKENDS, openBackendDatabase } from '../backends.ts';
-import { seedSources, sourcesAreSeeded } from '../../connectors/demo/seed-sources.ts';
-import { collectSyntheticData } from '../../connectors/demo/synthetic-data.ts';
+import { seedSources, sourcesAreSeeded } from '../../demo/seed-sources.ts';
+import { collectSyntheticData } from '../../demo/synthetic-data.ts';
 
 const PERSONS = 2000;
 const SEED = 4242;

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, THE_BUND, TIANPING, type TestGateway } from '../setup.ts';
-import type { Role } from '../../gateway/context.ts';
-import { ageOn, todayInCity } from '../../connectors/derived-fields.ts';
+import type { Role } from '../../core/identity.ts';
+import { ageOn, todayInCity } from '../../core/time.ts';
 
 type Expect = 'full' | 'masked' | 'denied';
 interface Case {

@@ -16,9 +16,9 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { getIntrospectionQuery } from 'graphql';
 import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
-import type { Role } from '../../gateway/context.ts';
-import { createSocialSecuritySchema } from '../../connectors/demo/source-schema.ts';
-import { seedSources } from '../../connectors/demo/seed-sources.ts';
+import type { Role } from '../../core/identity.ts';
+import { createSocialSecuritySchema } from '../../demo/source-schema.ts';
+import { seedSources } from '../../demo/seed-sources.ts';
 
 const PURPOSE = 'elderly-allowance';
 

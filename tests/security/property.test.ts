@@ -17,9 +17,9 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
 import { BACKENDS, createTestGateway, type TestGateway } from '../setup.ts';
-import type { Role } from '../../gateway/context.ts';
-import { DATASETS, type DatasetName } from '../../connectors/datasets.ts';
-import { SYNTHETIC_STREET_CODES } from '../../connectors/demo/synthetic-data.ts';
+import type { Role } from '../../core/identity.ts';
+import { DATASETS, type DatasetName } from '../../core/datasets.ts';
+import { SYNTHETIC_STREET_CODES } from '../../demo/synthetic-data.ts';
 import type { AccessPlan } from '../../policies/access-plan.ts';
 
 const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);

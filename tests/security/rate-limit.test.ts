@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { createTestGateway, NANJING_EAST, THE_BUND, TIANPING, type TestGateway } from '../setup.ts';
-import type { Role } from '../../gateway/context.ts';
+import type { Role } from '../../core/identity.ts';
 import { RateLimiter } from '../../gateway/rate-limit/rate-limiter.ts';
 import { MemoryRateLimitStore } from '../../gateway/rate-limit/memory-rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS } from '../../gateway/rate-limit/rate-limit-rules.ts';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../gateway/config.ts';
 import { configProblems } from './config-problems.ts';
 import { DEFAULT_RATE_LIMITS, describeRule, parseRateLimits } from '../../gateway/rate-limit/rate-limit-rules.ts';
-import { loadPersistedOperations, PersistedOperationsError } from '../../gateway/persisted-operations.ts';
+import { loadPersistedOperations, PersistedOperationsError } from '../../gateway/pipeline/use-persisted-operations.ts';
 
 const problems = configProblems;
 

@@ -9,7 +9,7 @@ import {
   maskPhone,
   type MaskKind,
 } from '../../policies/masks.ts';
-import { DATASETS } from '../../connectors/datasets.ts';
+import { DATASETS } from '../../core/datasets.ts';
 
 describe('maskIdNumber', () => {
   it.each([

@@ -5,13 +5,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getOperationAST, parse, validate, type GraphQLSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
-import { sharedDataTypeDefs } from '../../schema/shared-data.graphql.ts';
-import { adminTypeDefs } from '../../schema/admin-schema.ts';
+import { sharedDataTypeDefs } from '../../schema/shared-data/shared-data.graphql.ts';
+import { adminTypeDefs } from '../../schema/admin/admin-schema.ts';
 import { auditTypeDefs } from '../../schema/audit/audit-schema.ts';
 import { assertWithinLimits, defaultOperationLimits, measureOperation } from '../../gateway/limits/operation-limits.ts';
 import { assertNoNulCharacters } from '../../gateway/limits/text-input.ts';
-import { withoutSuggestions } from '../../gateway/plugins/use-schema-privacy.ts';
-import { GatewayError } from '../../gateway/errors.ts';
+import { withoutSuggestions } from '../../gateway/pipeline/use-schema-privacy.ts';
+import { GatewayError } from '../../core/errors.ts';
 
 let schema: GraphQLSchema;
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS, HOUSING, POPULATION, SOCIAL_SECURITY } from '../../connectors/datasets.ts';
+import { DATASETS, HOUSING, POPULATION, SOCIAL_SECURITY } from '../../core/datasets.ts';
 import {
   checkPolicyTexts,
   DEFAULT_POLICY_DIR,

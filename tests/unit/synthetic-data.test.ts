@@ -14,7 +14,7 @@ import {
   type AccountRow,
   type HouseRow,
   type PersonRow,
-} from '../../connectors/demo/synthetic-data.ts';
+} from '../../demo/synthetic-data.ts';
 
 const DOMAIN_STREETS = [
   '310101002', '310101013', '310101015', '310101017', '310101018', '310101019', '310101020', '310101021',

@@ -5,13 +5,14 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { GatewayMetrics } from '../../gateway/metrics.ts';
-import { createLogger, redactPersonal, scrubText, serializeError } from '../../gateway/logger.ts';
+import { createLogger, redactPersonal, serializeError } from '../../gateway/logger.ts';
+import { scrubText } from '../../core/personal-data.ts';
 import { instrumentConnector } from '../../connectors/instrumented-connector.ts';
 import { ConnectorError } from '../../connectors/connector-error.ts';
 import type { Connector } from '../../connectors/connector.ts';
-import { POPULATION } from '../../connectors/datasets.ts';
+import { POPULATION } from '../../core/datasets.ts';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
-import { classify } from '../../gateway/plugins/use-telemetry.ts';
+import { classify } from '../../gateway/pipeline/use-telemetry.ts';
 
 const metricsText = async (m: GatewayMetrics) => m.registry.metrics();
 

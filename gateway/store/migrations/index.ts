@@ -1,8 +1,8 @@
 /** The gateway store's migrations, in order. Add a file, then list it here. */
 import type { Migration, MigrationProvider } from 'kysely';
-import { policyMigration } from './0001-policy.ts';
-import { auditMigration } from './0002-audit.ts';
-import { auditAppendMigration } from './0003-audit-append.ts';
+import { policyMigration } from '../../../policies/migrations/0001-policy.ts';
+import { auditMigration } from '../../../audit/migrations/0002-audit.ts';
+import { auditAppendMigration } from '../../../audit/migrations/0003-audit-append.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,

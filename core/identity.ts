@@ -1,0 +1,34 @@
+/**
+ * Who is asking: roles, the authenticated viewer, and which street or district an organisation is.
+ * Organisation ids follow DOMAIN.md: `street:<9-digit code>`, `district:<6-digit code>`, `dept:<name>`.
+ */
+export const ROLES = ['street_staff', 'street_admin', 'data_owner', 'auditor', 'platform_admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The authenticated caller, from the token's claims. */
+export interface Viewer {
+  readonly sub: string;
+  readonly org: string;
+  readonly roles: readonly Role[];
+}
+
+export function hasRole(viewer: Viewer | undefined, role: Role): boolean {
+  return !!viewer && viewer.roles.includes(role);
+}
+
+/** Street organisations are `street:<9-digit division code>`. */
+export const STREET_ORG = /^street:(\d{9})$/;
+
+export function streetCodeOf(org: string): string | undefined {
+  return STREET_ORG.exec(org)?.[1];
+}
+
+/**
+ * A duty id (the value of `X-Purpose`): 1 to 64 lower-case letters, digits and hyphens, not starting
+ * with a hyphen. The one rule for the duty catalogue, the policy files, the admin API and the pipeline.
+ */
+export const DUTY_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export function isDutyId(value: unknown): value is string {
+  return typeof value === 'string' && DUTY_ID.test(value);
+}

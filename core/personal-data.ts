@@ -1,0 +1,35 @@
+/**
+ * Personal data must never reach a log line or the append-only audit trail in clear. These are the
+ * one scrubber both use: resident ID numbers, mobile numbers, quoted values (PostgreSQL quotes the
+ * offending value after a colon; GraphQL quotes a variable's value after "invalid value") and URL
+ * credentials are replaced by placeholders. Texts the product writes itself (codes, duty ids,
+ * `dataset.field` names) pass unchanged.
+ */
+const ID_NUMBER = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
+const PHONE = /(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])/g;
+/** `...for type integer: "value"`: PostgreSQL quotes the offending value after a colon. */
+const QUOTED_VALUE = /(:\s*)"[^"]*"/g;
+/** GraphQL's coercion errors: `got invalid value <anything up to ';' or the end>`. */
+const INVALID_VALUE = /(invalid value )(?:"(?:[^"\\]|\\.)*"|[^;]*)/g;
+/** `cannot represent (a non string) value: <value>`. */
+const CANNOT_REPRESENT = /(cannot represent[^:]*value: ).*$/gim;
+/**
+ * Any other quoted text that is not one of the product's own identifiers (`$variable`, a duty id,
+ * `dataset.field`, an ASCII type or field name).
+ */
+const QUOTED_OTHER = /"((?:[^"\\]|\\.)*)"/g;
+const OWN_IDENTIFIER = /^\$?[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** `postgres://user:password@host`: credentials in a URL. */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi;
+
+/** Removes ID numbers, phone numbers, quoted values and URL credentials from a text. */
+export function scrubText(text: string): string {
+  return text
+    .replace(ID_NUMBER, '[id-number]')
+    .replace(PHONE, '[phone]')
+    .replace(INVALID_VALUE, '$1[value]')
+    .replace(CANNOT_REPRESENT, '$1[value]')
+    .replace(QUOTED_VALUE, '$1"[value]"')
+    .replace(QUOTED_OTHER, (whole, inner: string) => (OWN_IDENTIFIER.test(inner) ? whole : '"[value]"'))
+    .replace(URL_CREDENTIALS, '$1[credentials]@');
+}

@@ -1,0 +1,52 @@
+/**
+ * useAuthorization: before anything is read, walk the whole operation and check every dataset
+ * field it reads, filters, sorts or looks up by against the access plan of the caller's street and
+ * declared purpose. Any miss rejects the whole operation, naming the fields; nothing is executed.
+ */
+import type { Plugin } from 'graphql-yoga';
+import type { Authorizer } from '../../policies/authorizer.ts';
+import { collectReads, isDataRoot } from '../../schema/shared-data/operation-reads.ts';
+import { checkOperation } from '../../policies/check-operation.ts';
+import { hasRole } from '../../core/identity.ts';
+import { requestState } from './request-state.ts';
+import { GatewayError } from '../../core/errors.ts';
+import { normalizeError } from './normalize-error.ts';
+
+export interface AuthorizationOptions {
+  readonly authorizer: Authorizer;
+}
+
+export function useAuthorization(options: AuthorizationOptions): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const state = requestState(args.contextValue as object);
+      try {
+        const analysis = collectReads(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown>);
+        state.reads = analysis.reads;
+        for (const [dataset, fields] of analysis.reads) for (const f of fields) state.trace.fields.add(`${dataset}.${f}`);
+        if (![...analysis.rootFields].some(isDataRoot)) return;
+        const viewer = state.viewer;
+        if (!viewer) throw new GatewayError('UNAUTHENTICATED', 'authentication required');
+        if (!state.purpose) throw new GatewayError('PURPOSE_REQUIRED', 'declare the duty you are working on in the X-Purpose header');
+        if (!hasRole(viewer, 'street_staff')) {
+          throw new GatewayError('FORBIDDEN', 'reading shared data requires the street_staff role', { details: { purpose: state.purpose } });
+        }
+        const plan = options.authorizer.plan(viewer.org, state.purpose);
+        if (plan.refusal) throw new GatewayError('FORBIDDEN', plan.refusal, { details: { purpose: state.purpose } });
+
+        const refusal = checkOperation(plan, analysis);
+        if (refusal) {
+          const parts: string[] = [];
+          if (refusal.notGranted.length > 0) parts.push(`not granted: ${refusal.notGranted.join(', ')}`);
+          if (refusal.needsFull.length > 0) parts.push(`granted masked only, cannot filter, sort or look up by: ${refusal.needsFull.join(', ')}`);
+          throw new GatewayError('FORBIDDEN', `purpose "${state.purpose}" does not allow this operation; ${parts.join('; ')}`, {
+            details: { purpose: state.purpose, forbiddenFields: [...refusal.notGranted, ...refusal.needsFull].sort() },
+          });
+        }
+        state.access = plan;
+      } catch (caught) {
+        setResultAndStopExecution({ errors: [normalizeError(caught)] });
+      }
+    },
+  };
+}

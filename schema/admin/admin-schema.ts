@@ -1,0 +1,295 @@
+/**
+ * Administration: data owners manage grants on their own datasets, platform admins keep the duty
+ * catalogue, street admins read their street's grants, and `explainAccess` says which grant allows
+ * or which rule denies each field without reading data.
+ */
+import { DATASETS, isDatasetName } from '../../core/datasets.ts';
+import { streetCodeOf } from '../../core/identity.ts';
+import { hasRole, type Viewer } from '../../core/identity.ts';
+import { resolverContext } from '../resolver-context.ts';
+import { GatewayError } from '../../core/errors.ts';
+import type { Authorizer } from '../../policies/authorizer.ts';
+import { grantIsValid } from '../../policies/grant-compiler.ts';
+import { validateGrant, type DutyDef, type GrantDef } from '../../policies/policy-files.ts';
+import type { PolicyStore, StoredGrant } from '../../policies/policy-store.ts';
+import { auditEvent, type AuditSink } from '../../audit/audit-event.ts';
+
+export const adminTypeDefs = /* GraphQL */ `
+  extend type Query {
+    "The duty catalogue."
+    duties: [Duty!]!
+    "Grants you may see: a data owner's own datasets, a street admin's street, all for platform admins and auditors."
+    grants(dataset: String, duty: String): [Grant!]!
+    "Which grant allows or which rule denies each dataset field (e.g. population.phone) for an organisation and purpose. Reads no data."
+    explainAccess(org: String!, purpose: String!, fields: [String!]): [AccessDecision!]!
+  }
+
+  type AccessDecision {
+    field: String!
+    "full, masked or denied"
+    decision: String!
+    grant: String
+    rule: String!
+  }
+
+  input GrantFieldInput {
+    field: String!
+    access: FieldAccess!
+  }
+
+  input GrantInput {
+    id: ID!
+    dataset: String!
+    duty: String!
+    "Street codes; omit for all streets."
+    streets: [String!]
+    fields: [GrantFieldInput!]!
+    "A row condition as JSON, e.g. {\\"field\\":\\"age\\",\\"op\\":\\"gte\\",\\"value\\":65}."
+    rows: String
+    validFrom: String
+    validUntil: String
+  }
+
+  input DutyInput {
+    id: ID!
+    title: String!
+    delegatedBy: String!
+    "Street codes; omit for all streets."
+    streets: [String!]
+  }
+
+  type Mutation {
+    "Data owners: grant a duty fields of a dataset your department owns."
+    createGrant(input: GrantInput!): Grant!
+    "Data owners: withdraw a grant on a dataset your department owns."
+    revokeGrant(id: ID!): Grant!
+    "Platform admins: add or change a duty in the catalogue."
+    upsertDuty(input: DutyInput!): Duty!
+  }
+`;
+
+export interface AdminDeps {
+  readonly store: PolicyStore;
+  readonly authorizer: Authorizer;
+  /** Tells every instance (this one included) that the policies changed. */
+  readonly policyChanged: () => Promise<void>;
+  /**
+   * Where each change is recorded before it is applied. The mutation's own event (written by
+   * useAudit after it ran) records the outcome; this one guarantees that no change is ever
+   * applied without a durable trace, even if the process dies right after applying it.
+   */
+  readonly audit: AuditSink;
+}
+
+/**
+ * Records `change` durably before it is applied; throws SERVICE_UNAVAILABLE (and nothing is
+ * changed) when the audit log cannot take it.
+ */
+async function recordChange(deps: AdminDeps, context: object, change: Readonly<Record<string, unknown>>): Promise<void> {
+  const state = resolverContext(context);
+  const viewer = state.viewer;
+  try {
+    await deps.audit.append(
+      auditEvent(
+        { requestId: state.requestId, started: Date.now(), viewer, purpose: state.purpose },
+        {
+          operationType: 'mutation',
+          operationName: `change:${String(change.action)}`,
+          decision: 'allow',
+          reason: 'administrative change, recorded before it is applied; the mutation event with the same request id records the outcome',
+          change,
+        },
+      ),
+    );
+  } catch (error) {
+    throw new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the change was not made', { cause: error });
+  }
+}
+
+function viewerOf(context: object): Viewer {
+  const viewer = resolverContext(context).viewer;
+  if (!viewer) throw new GatewayError('UNAUTHENTICATED', 'authentication required');
+  return viewer;
+}
+
+function requireRole(viewer: Viewer, ...roles: Parameters<typeof hasRole>[1][]): void {
+  if (!roles.some((r) => hasRole(viewer, r))) {
+    throw new GatewayError('FORBIDDEN', `requires role ${roles.join(' or ')}`);
+  }
+}
+
+function ownedDatasets(viewer: Viewer): Set<string> {
+  if (!hasRole(viewer, 'data_owner')) return new Set();
+  return new Set(Object.values(DATASETS).filter((d) => d.owner === viewer.org).map((d) => d.name));
+}
+
+/**
+ * Which grants this viewer may list. A street admin sees the grants that can apply to their
+ * street: naming it (or all streets) under a duty delegated to it, the same rule as `me`.
+ */
+function visibleGrant(viewer: Viewer, grant: StoredGrant, duties: ReadonlyMap<string, DutyDef>): boolean {
+  if (hasRole(viewer, 'platform_admin') || hasRole(viewer, 'auditor')) return true;
+  if (ownedDatasets(viewer).has(grant.dataset)) return true;
+  const street = streetCodeOf(viewer.org);
+  if (street && hasRole(viewer, 'street_admin')) {
+    const duty = duties.get(grant.duty);
+    return (grant.streets === 'all' || grant.streets.includes(street)) && !!duty && delegatedTo(duty, street);
+  }
+  return false;
+}
+
+export function grantView(grant: StoredGrant) {
+  return {
+    ...grant,
+    allStreets: grant.streets === 'all',
+    streets: grant.streets === 'all' ? [] : grant.streets,
+    fields: Object.entries(grant.fields).map(([field, access]) => ({ field, access })),
+    rows: grant.rows ? JSON.stringify(grant.rows) : null,
+    active: grantIsValid(grant, Date.now()),
+  };
+}
+
+export function dutyView(duty: DutyDef) {
+  return { ...duty, allStreets: duty.streets === 'all', streets: duty.streets === 'all' ? [] : duty.streets };
+}
+
+function delegatedTo(duty: DutyDef, street: string | undefined): boolean {
+  return !!street && (duty.streets === 'all' || duty.streets.includes(street));
+}
+
+export function adminResolvers(deps: AdminDeps) {
+  return {
+    Query: {
+      me: (_: unknown, __: unknown, context: object) => {
+        const viewer = viewerOf(context);
+        const street = streetCodeOf(viewer.org);
+        return {
+          sub: viewer.sub,
+          org: viewer.org,
+          roles: viewer.roles,
+          street: street ?? null,
+          duties: deps.authorizer.duties().filter((d) => delegatedTo(d, street)).map(dutyView),
+          grants: street
+            ? deps.authorizer
+                .grants()
+                .filter((g) => grantIsValid(g, Date.now()) && (g.streets === 'all' || g.streets.includes(street)))
+                .filter((g) => {
+                  const duty = deps.authorizer.duties().find((d) => d.id === g.duty);
+                  return !!duty && delegatedTo(duty, street);
+                })
+                .map(grantView)
+            : [],
+        };
+      },
+      duties: (_: unknown, __: unknown, context: object) => {
+        viewerOf(context);
+        return deps.authorizer.duties().map(dutyView);
+      },
+      grants: async (_: unknown, args: { dataset?: string | null; duty?: string | null }, context: object) => {
+        const viewer = viewerOf(context);
+        requireRole(viewer, 'data_owner', 'street_admin', 'auditor', 'platform_admin');
+        if (args.dataset && !isDatasetName(args.dataset)) throw new GatewayError('BAD_USER_INPUT', `unknown dataset "${args.dataset}"`);
+        const seesAll = hasRole(viewer, 'platform_admin') || hasRole(viewer, 'auditor');
+        if (args.dataset && !seesAll && hasRole(viewer, 'data_owner') && !ownedDatasets(viewer).has(args.dataset)) {
+          throw new GatewayError('FORBIDDEN', `dataset ${args.dataset} is not owned by ${viewer.org}`);
+        }
+        const grants = await deps.store.grants({ dataset: args.dataset ?? undefined, duty: args.duty ?? undefined });
+        const duties = new Map(deps.authorizer.duties().map((d) => [d.id, d]));
+        const visible = grants.filter((g) => visibleGrant(viewer, g, duties));
+        return visible.map(grantView);
+      },
+      explainAccess: (_: unknown, args: { org: string; purpose: string; fields?: string[] | null }, context: object) => {
+        const viewer = viewerOf(context);
+        const privileged = ['platform_admin', 'auditor', 'data_owner'].some((r) => hasRole(viewer, r as never));
+        if (!privileged && args.org !== viewer.org) {
+          throw new GatewayError('FORBIDDEN', 'you may explain access for your own organisation only');
+        }
+        const all = Object.values(DATASETS).flatMap((d) => d.fields.filter((f) => !f.internal).map((f) => `${d.name}.${f.name}`));
+        const fields = args.fields && args.fields.length > 0 ? args.fields : all;
+        if (fields.length > 200) throw new GatewayError('BAD_USER_INPUT', 'at most 200 fields');
+        return deps.authorizer.explain(args.org, args.purpose, fields).map((d) => ({
+          field: d.field,
+          decision: d.access,
+          grant: d.grant,
+          rule: d.rule,
+        }));
+      },
+    },
+    Mutation: {
+      createGrant: async (_: unknown, args: { input: any }, context: object) => {
+        const viewer = viewerOf(context);
+        requireRole(viewer, 'data_owner');
+        const input = args.input;
+        if (!isDatasetName(input.dataset)) throw new GatewayError('BAD_USER_INPUT', `unknown dataset "${input.dataset}"`);
+        if (!ownedDatasets(viewer).has(input.dataset)) {
+          throw new GatewayError('FORBIDDEN', `dataset ${input.dataset} is not owned by ${viewer.org}`);
+        }
+        let rows: unknown = null;
+        if (input.rows) {
+          try {
+            rows = JSON.parse(input.rows);
+          } catch {
+            throw new GatewayError('BAD_USER_INPUT', 'rows is not valid JSON');
+          }
+        }
+        const fields: Record<string, 'full' | 'masked'> = {};
+        for (const f of input.fields as { field: string; access: 'full' | 'masked' }[]) {
+          if (Object.hasOwn(fields, f.field)) throw new GatewayError('BAD_USER_INPUT', `field ${f.field} listed twice`);
+          fields[f.field] = f.access;
+        }
+        const grant: GrantDef = {
+          id: input.id,
+          owner: viewer.org,
+          dataset: input.dataset,
+          duty: input.duty,
+          streets: input.streets && input.streets.length > 0 ? input.streets : 'all',
+          fields,
+          rows: rows as GrantDef['rows'],
+          validFrom: input.validFrom ?? null,
+          validUntil: input.validUntil ?? null,
+        };
+        const problems = validateGrant(grant, deps.authorizer.duties());
+        if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problems.join('; '), { details: { problems } });
+        if (await deps.store.grant(grant.id)) throw new GatewayError('BAD_USER_INPUT', `grant ${grant.id} already exists`);
+        await recordChange(deps, context, { action: 'createGrant', grant });
+        const created = await deps.store.createGrant(grant, viewer.sub);
+        resolverContext(context).trace.change = { action: 'createGrant', grant: created };
+        await deps.policyChanged();
+        return grantView(created);
+      },
+      revokeGrant: async (_: unknown, args: { id: string }, context: object) => {
+        const viewer = viewerOf(context);
+        requireRole(viewer, 'data_owner');
+        const existing = await deps.store.grant(args.id);
+        if (!existing || !ownedDatasets(viewer).has(existing.dataset)) {
+          // Another department's grant is answered like a missing one.
+          throw new GatewayError('BAD_USER_INPUT', `no grant ${args.id} on a dataset owned by ${viewer.org}`);
+        }
+        if (existing.revokedAt) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
+        await recordChange(deps, context, { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty });
+        const revoked = await deps.store.revokeGrant(args.id, viewer.sub);
+        if (!revoked) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
+        resolverContext(context).trace.change = { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty };
+        await deps.policyChanged();
+        return grantView(revoked);
+      },
+      upsertDuty: async (_: unknown, args: { input: any }, context: object) => {
+        const viewer = viewerOf(context);
+        requireRole(viewer, 'platform_admin');
+        const input = args.input;
+        if (!/^[a-z0-9-]{1,64}$/.test(input.id)) throw new GatewayError('BAD_USER_INPUT', 'duty id must match [a-z0-9-]{1,64}');
+        if (!/^dept:[a-z0-9-]+$/.test(input.delegatedBy)) throw new GatewayError('BAD_USER_INPUT', 'delegatedBy must be a department (dept:...)');
+        const streets: string[] | 'all' = input.streets && input.streets.length > 0 ? input.streets : 'all';
+        if (streets !== 'all' && streets.some((s) => !/^\d{9}$/.test(s))) {
+          throw new GatewayError('BAD_USER_INPUT', 'streets must be 9-digit division codes');
+        }
+        const duty: DutyDef = { id: input.id, title: String(input.title).slice(0, 200), delegatedBy: input.delegatedBy, streets };
+        await recordChange(deps, context, { action: 'upsertDuty', duty });
+        await deps.store.upsertDuty(duty);
+        resolverContext(context).trace.change = { action: 'upsertDuty', duty };
+        await deps.policyChanged();
+        return dutyView(duty);
+      },
+    },
+  };
+}

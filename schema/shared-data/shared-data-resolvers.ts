@@ -1,0 +1,244 @@
+/**
+ * Resolvers of the shared data model. They never decide access themselves: they read the request's
+ * AccessPlan (set by useAuthorization before execution), hand each connector the plan's scope and
+ * the projection the operation asked for, batch relations with per-request DataLoaders, and turn
+ * rows into masked views before any other resolver sees them.
+ */
+import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { Condition, Scope } from '../../core/conditions.ts';
+import type { Connector, Row } from '../../connectors/connector.ts';
+import { DATASETS, type DatasetName } from '../../core/datasets.ts';
+import { resolverContext, type ResolverContext } from '../resolver-context.ts';
+import { GatewayError } from '../../core/errors.ts';
+import type { AccessPlan, DatasetAccess } from '../../policies/access-plan.ts';
+import { applyMask } from '../../policies/masks.ts';
+
+export interface SharedDataSources {
+  readonly population: Connector;
+  readonly housing: Connector;
+  readonly social_security: Connector;
+}
+
+/** Keys a view keeps out of GraphQL's sight, for joins and audit. */
+const RAW = Symbol('raw');
+type View = Record<string, unknown> & { [RAW]: Row };
+
+export const MAX_PAGE_SIZE = 100;
+
+interface Loaders {
+  personByIdNumber: DataLoader<string, View | null>;
+  personsByHouse: DataLoader<string, View[]>;
+  houseById: DataLoader<string, View | null>;
+  accountOfPersonInScope: DataLoader<string, View | null>;
+  personInScope: DataLoader<string, boolean>;
+}
+
+function access(state: ResolverContext, dataset: DatasetName): { plan: AccessPlan; data: DatasetAccess } {
+  const plan = state.access;
+  const data = plan?.datasets.get(dataset);
+  // useAuthorization checked the whole operation already; reaching here without a plan is a bug.
+  if (!plan || !data) throw new GatewayError('FORBIDDEN', `no access to ${dataset} was authorized for this operation`);
+  return { plan, data };
+}
+
+/** Fields to fetch: what the operation reads that the plan grants, plus the keys joins need. */
+function projection(state: ResolverContext, dataset: DatasetName, extra: readonly string[]): string[] {
+  const granted = state.access?.datasets.get(dataset)?.fields;
+  const wanted = new Set<string>(extra);
+  for (const field of state.reads?.get(dataset) ?? []) if (granted?.has(field)) wanted.add(field);
+  return [...wanted];
+}
+
+const JOIN_KEYS: Readonly<Record<DatasetName, readonly string[]>> = {
+  population: ['idNumber', 'houseId'],
+  housing: ['id', 'ownerIdNumber'],
+  social_security: ['idNumber'],
+};
+
+/** Masks a row under the grants and records it for the audit event. */
+function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
+  const { data } = access(state, dataset);
+  const def = DATASETS[dataset];
+  const view = { [RAW]: row } as View;
+  for (const field of def.fields) {
+    const granted = data.fields.get(field.name);
+    if (!granted || !(field.name in row)) continue;
+    view[field.name] = granted === 'full' ? row[field.name] : applyMask(field.mask ?? 'none', row[field.name]);
+  }
+  state.trace.rows += 1;
+  if (dataset === 'housing') {
+    const reads = state.reads?.get('housing');
+    if (row.ownerIdNumber && (reads?.has('ownerIdNumber') || reads?.has('ownerName'))) state.trace.subjects.add(String(row.ownerIdNumber));
+  } else if (row.idNumber) {
+    state.trace.subjects.add(String(row.idNumber));
+  }
+  return view;
+}
+
+function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
+  if (state.loaders) return state.loaders as Loaders;
+  const scopeOf = (dataset: DatasetName): Scope => access(state, dataset).data.scope;
+  const fields = (dataset: DatasetName) => projection(state, dataset, JOIN_KEYS[dataset]);
+  const created: Loaders = {
+    personByIdNumber: new DataLoader(async (keys) => {
+      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), by: 'idNumber', keys });
+      const byKey = new Map(rows.map((r) => [String(r.idNumber), r]));
+      return keys.map((k) => (byKey.has(k) ? toView(state, 'population', byKey.get(k)!) : null));
+    }),
+    personsByHouse: new DataLoader(async (keys) => {
+      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), by: 'houseId', keys });
+      const grouped = new Map<string, Row[]>();
+      for (const row of rows) {
+        const key = String(row.houseId);
+        grouped.set(key, [...(grouped.get(key) ?? []), row]);
+      }
+      return keys.map((k) => (grouped.get(k) ?? []).map((r) => toView(state, 'population', r)));
+    }),
+    houseById: new DataLoader(async (keys) => {
+      const rows = await sources.housing.lookup({ scope: scopeOf('housing'), fields: fields('housing'), by: 'id', keys });
+      const byKey = new Map(rows.map((r) => [String(r.id), r]));
+      return keys.map((k) => (byKey.has(k) ? toView(state, 'housing', byKey.get(k)!) : null));
+    }),
+    // Callers pass only idNumbers of persons already found in scope (or checked by personInScope).
+    accountOfPersonInScope: new DataLoader(async (keys) => {
+      const rows = await sources.social_security.lookup({
+        scope: scopeOf('social_security'),
+        fields: fields('social_security'),
+        by: 'idNumber',
+        keys,
+      });
+      const byKey = new Map(rows.map((r) => [String(r.idNumber), r]));
+      return keys.map((k) => (byKey.has(k) ? toView(state, 'social_security', byKey.get(k)!) : null));
+    }),
+    personInScope: new DataLoader(async (keys) => {
+      // The person's street and the population grant's row condition decide; no person data leaves.
+      const plan = state.access!;
+      const scope: Scope = plan.datasets.get('population')?.scope ?? { streets: [plan.street!], conditions: [] };
+      const rows = await sources.population.lookup({ scope, fields: ['idNumber'], by: 'idNumber', keys });
+      const found = new Set(rows.map((r) => String(r.idNumber)));
+      return keys.map((k) => found.has(k));
+    }),
+  };
+  state.loaders = created;
+  return created;
+}
+
+type FilterInput = Record<string, Record<string, unknown> | null | undefined> | null | undefined;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Request filters as connector conditions, validated for shape (access was checked before). */
+export function filterConditions(dataset: DatasetName, filter: FilterInput): Condition[] {
+  if (!filter) return [];
+  const def = DATASETS[dataset];
+  const conditions: Condition[] = [];
+  for (const [field, ops] of Object.entries(filter)) {
+    if (!ops) continue;
+    const type = def.fields.find((f) => f.name === field)?.type;
+    for (const [op, value] of Object.entries(ops)) {
+      if (value === null || value === undefined) continue;
+      const values = Array.isArray(value) ? value : [value];
+      if (op === 'in' && (values.length === 0 || values.length > 100)) {
+        throw new GatewayError('BAD_USER_INPUT', `filter ${field}.in takes 1 to 100 values`);
+      }
+      for (const v of values) {
+        if (typeof v === 'string' && v.length > 200) throw new GatewayError('BAD_USER_INPUT', `filter ${field}.${op} is too long`);
+        if (type === 'date' && (typeof v !== 'string' || !DATE.test(v) || Number.isNaN(Date.parse(v)))) {
+          throw new GatewayError('BAD_USER_INPUT', `filter ${field}.${op} needs a date as YYYY-MM-DD`);
+        }
+        if (field === 'age' && (typeof v !== 'number' || v < 0 || v > 200)) {
+          throw new GatewayError('BAD_USER_INPUT', `filter age.${op} needs 0 to 200`);
+        }
+      }
+      conditions.push({ field, op: op as Condition extends { op: infer O } ? O : never, value: value as never });
+    }
+  }
+  return conditions;
+}
+
+function pageSize(first: unknown): number {
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new GatewayError('BAD_USER_INPUT', `first must be between 0 and ${MAX_PAGE_SIZE}`, { details: { argument: 'first' } });
+  }
+  return first;
+}
+
+function wantsTotalCount(info: GraphQLResolveInfo): boolean {
+  // Counting costs a query: only run it when some selection of this field asks for it.
+  const visit = (selections: readonly any[]): boolean =>
+    selections.some((s) => {
+      if (s.kind === 'Field') return s.name.value === 'totalCount';
+      if (s.kind === 'InlineFragment') return visit(s.selectionSet.selections);
+      if (s.kind === 'FragmentSpread') {
+        const fragment = info.fragments[s.name.value];
+        return fragment ? visit(fragment.selectionSet.selections) : false;
+      }
+      return false;
+    });
+  return info.fieldNodes.some((node) => node.selectionSet && visit(node.selectionSet.selections));
+}
+
+async function connection(
+  state: ResolverContext,
+  connector: Connector,
+  dataset: DatasetName,
+  args: { filter?: FilterInput; orderBy?: { field: string; direction?: 'ASC' | 'DESC' } | null; first?: number; after?: string | null },
+  info: GraphQLResolveInfo,
+) {
+  const { data } = access(state, dataset);
+  const first = pageSize(args.first ?? 20);
+  const page = await connector.find({
+    scope: data.scope,
+    fields: projection(state, dataset, JOIN_KEYS[dataset]),
+    where: filterConditions(dataset, args.filter),
+    orderBy: args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction === 'DESC' ? 'desc' : 'asc' } : undefined,
+    first,
+    after: args.after ?? null,
+    withTotalCount: wantsTotalCount(info),
+  });
+  const edges = page.rows.map((row, i) => ({ cursor: page.cursors[i]!, node: toView(state, dataset, row) }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
+    totalCount: page.totalCount ?? 0,
+  };
+}
+
+export function sharedDataResolvers(sources: SharedDataSources) {
+  const state = (context: object) => resolverContext(context);
+  return {
+    Query: {
+      person: (_: unknown, args: { idNumber: string }, context: object) =>
+        loaders(state(context), sources).personByIdNumber.load(args.idNumber),
+      people: (_: unknown, args: any, context: object, info: GraphQLResolveInfo) =>
+        connection(state(context), sources.population, 'population', args, info),
+      house: (_: unknown, args: { id: string }, context: object) => loaders(state(context), sources).houseById.load(args.id),
+      houses: (_: unknown, args: any, context: object, info: GraphQLResolveInfo) =>
+        connection(state(context), sources.housing, 'housing', args, info),
+      socialSecurityAccount: async (_: unknown, args: { idNumber: string }, context: object) => {
+        const s = state(context);
+        const l = loaders(s, sources);
+        // The account exists for this caller only when its person is in the caller's scope.
+        if (!(await l.personInScope.load(args.idNumber))) return null;
+        return l.accountOfPersonInScope.load(args.idNumber);
+      },
+    },
+    Person: {
+      household: (person: View, _: unknown, context: object) => {
+        const houseId = person[RAW].houseId;
+        return houseId ? loaders(state(context), sources).houseById.load(String(houseId)) : null;
+      },
+      socialSecurity: (person: View, _: unknown, context: object) => {
+        const idNumber = person[RAW].idNumber;
+        return idNumber ? loaders(state(context), sources).accountOfPersonInScope.load(String(idNumber)) : null;
+      },
+    },
+    House: {
+      residents: (house: View, _: unknown, context: object) => {
+        const id = house[RAW].id;
+        return id ? loaders(state(context), sources).personsByHouse.load(String(id)) : [];
+      },
+    },
+  };
+}
