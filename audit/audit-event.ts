@@ -2,6 +2,7 @@
  * What one audit event holds (CONTRACT.md): who, purpose, operation, fields read, decision and
  * reason, rows and subjects returned, time, duration, instance.
  */
+import type { Transaction } from 'kysely';
 import { isDutyId, type Viewer } from '../core/identity.ts';
 import { scrubText } from '../core/personal-data.ts';
 
@@ -29,6 +30,16 @@ export interface AuditEventInput {
   /** For administrative changes: what changed (grant created, revoked ...). */
   readonly change?: Readonly<Record<string, unknown>> | null;
   readonly requestId: string;
+}
+
+/**
+ * A change to the gateway store and its audit event, written in one transaction: there is never a
+ * change without its event, nor an event of a change that did not happen (CONTRACT.md, admission
+ * review). `change` runs inside the transaction; `event` is built from its result; the event is placed
+ * in the chain in that same transaction. Rejects (and nothing is kept) if either fails.
+ */
+export interface TransactionalAuditSink extends AuditSink {
+  appendWith<T>(change: (trx: Transaction<any>) => Promise<T>, event: (result: T) => AuditEventInput): Promise<T>;
 }
 
 /** The write side of the audit log, as the gateway's plugins see it. */
