@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that need no database, no service and no seeded gateway: `npm test -- --project unit`. */
+const UNIT = ['tests/unit/**/*.test.ts'];
+/** Unit-folder tests that still open a database. */
+const NEEDS_DATABASE = ['tests/unit/authorizer-index.test.ts'];
+
 export default defineConfig({
   resolve: {
     // graphql 16 ships CJS (main) and ESM (module) builds. Node loads the CJS one for yoga; Vite would
@@ -7,11 +12,15 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     // Two cores: keep PGlite instances and real-server tests from starving each other.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, exclude: [...NEEDS_DATABASE, '**/node_modules/**'] } },
+      // Everything else: PGlite always, real PostgreSQL and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set.
+      { extends: true, test: { name: 'integration', include: ['tests/!(unit)/**/*.test.ts', ...NEEDS_DATABASE] } },
+    ],
   },
 });

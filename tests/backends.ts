@@ -10,9 +10,14 @@ export const BACKENDS: readonly Backend[] = ['pglite', ...(process.env.TEST_DATA
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
-/** Creates a uniquely named database on the TEST_DATABASE_URL server; returns its URL and a dropper. */
-export async function freshDatabase(prefix = 'lianqiao_test'): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL;
+/**
+ * The one database factory of the tests and the bench: creates a uniquely named database on the server
+ * of `base` (by default TEST_DATABASE_URL); returns its URL and a dropper.
+ */
+export async function freshDatabase(
+  prefix = 'lianqiao_test',
+  base: string | undefined = process.env.TEST_DATABASE_URL,
+): Promise<{ url: string; drop(): Promise<void> }> {
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
   const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: base });

@@ -4,9 +4,8 @@
  * answers. Operations that need the missing source fail with SERVICE_UNAVAILABLE naming it
  * (`extensions.source`); the others are served; each leaves exactly one audit event.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { sql } from 'kysely';
+import { listenGateway, type ListeningGateway } from '../fixtures/http-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
 import { postgresDatabase } from '../../gateway/store/databases.ts';
@@ -30,7 +29,7 @@ describe.runIf(REAL_POSTGRES)('one source down (real PostgreSQL)', () => {
   let serviceDb: ReturnType<typeof postgresDatabase>;
   let gw: TestGateway;
   let capture: ReturnType<typeof logCapture>;
-  let server: Server;
+  let listening: ListeningGateway;
   let base: string;
   let clerk: string;
   let elderId: string;
@@ -54,15 +53,13 @@ describe.runIf(REAL_POSTGRES)('one source down (real PostgreSQL)', () => {
     service = await startSocialSecurityService({ db: serviceDb, onError: () => {} });
     socialSecurity.upstream = service.url;
     clerk = await gw.token({ sub: 'clerk-src', org: NANJING_EAST, roles: ['street_staff'] });
-    server = await new Promise((resolve) => {
-      const s = gw.gateway.app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    listening = await listenGateway(gw.gateway);
+    base = listening.base;
     const { body } = await ask(`{ people(first: 1) { edges { node { idNumber } } } }`, 'elderly-allowance');
     elderId = body.data.people.edges[0].node.idNumber;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await listening?.close();
     await gw?.close();
     await service?.close();
     await serviceDb?.destroy();

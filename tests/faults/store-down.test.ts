@@ -5,9 +5,8 @@
  * data without an audit event), /readyz says 503 naming the store, the outage is logged once;
  * once it is back the same process serves again, without a restart.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { sql } from 'kysely';
+import { listenGateway, type ListeningGateway } from '../fixtures/http-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
 import { logCapture, REAL_POSTGRES, startTcpProxy, targetOf, throughPort, waitFor, type TcpProxy } from './fault-tools.ts';
@@ -19,7 +18,7 @@ describe.runIf(REAL_POSTGRES)('store down and back (real PostgreSQL)', () => {
   let proxy: TcpProxy;
   let gw: TestGateway;
   let capture: ReturnType<typeof logCapture>;
-  let server: Server;
+  let listening: ListeningGateway;
   let base: string;
   let clerk: string;
 
@@ -33,14 +32,12 @@ describe.runIf(REAL_POSTGRES)('store down and back (real PostgreSQL)', () => {
       rewriteUrl: (setting, url) => (setting === 'DATABASE_URL' ? throughPort(url, proxy.port) : url),
     });
     clerk = await gw.token({ sub: 'clerk-store', org: NANJING_EAST, roles: ['street_staff'] });
-    server = await new Promise((resolve) => {
-      const s = gw.gateway.app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    listening = await listenGateway(gw.gateway);
+    base = listening.base;
   });
   afterAll(async () => {
     await proxy?.restore();
-    await new Promise((resolve) => server?.close(resolve));
+    await listening?.close();
     await gw?.close();
     await proxy?.close();
   });

@@ -2,9 +2,8 @@
  * Logs and metrics as an operator sees them: one structured line per operation with no personal
  * data in it, masked errors logged with a scrubbed cause, and /metrics with aggregate numbers.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { sql } from 'kysely';
+import { listenGateway, type ListeningGateway } from '../fixtures/http-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
 import { logCapture } from '../faults/fault-tools.ts';
@@ -16,7 +15,7 @@ const PHONE = /(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])/;
 describe.each(BACKENDS)('logs and metrics on %s', (backend) => {
   let gw: TestGateway;
   let capture: ReturnType<typeof logCapture>;
-  let server: Server;
+  let listening: ListeningGateway;
   let base: string;
   let clerk: string;
 
@@ -24,13 +23,11 @@ describe.each(BACKENDS)('logs and metrics on %s', (backend) => {
     capture = logCapture();
     gw = await createTestGateway({ backend, logger: capture.logger });
     clerk = await gw.token({ sub: 'clerk-obs', org: NANJING_EAST, roles: ['street_staff'] });
-    server = await new Promise((resolve) => {
-      const s = gw.gateway.app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    listening = await listenGateway(gw.gateway);
+    base = listening.base;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await listening?.close();
     await gw?.close();
   });
 
