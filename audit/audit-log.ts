@@ -32,12 +32,12 @@
  * key); `startedAt` is when the operation started (the event's own `time`).
  */
 import crypto, { type KeyObject } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { canonicalJson, type JsonValue } from '../core/canonical-json.ts';
 import { ensureAuditPartitions, monthStart } from './migrations/0002-audit.ts';
 import { AUDIT_HEAD_MOVED } from './migrations/0003-audit-append.ts';
-import type { AuditEventInput, AuditSink } from './audit-event.ts';
+import type { AuditEventInput, TransactionalAuditSink } from './audit-event.ts';
 import { subjectHasher, type SigningKey } from './audit-keys.ts';
 
 /** `prevHash` of the first event of every chain. */
@@ -345,6 +345,25 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * A change and its event, queued in order with the plain events ({@link AuditLog.appendWith}). The
+ * writer runs it alone, with no batch in flight, so the chain's head it builds on is the committed one.
+ */
+interface PendingChange {
+  /** Runs the change in `trx` and prepares its event; throws what the change threw. */
+  readonly change: (trx: Transaction<any>) => Promise<PreparedEvent>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Queued = Pending | PendingChange;
+const isChange = (q: Queued): q is PendingChange => 'change' in q;
+
+/** What a change threw (as opposed to the audit write failing): rejected as it is. */
+class ChangeFailed extends Error {
+  override readonly name = 'ChangeFailed';
+}
+
 interface Head {
   readonly seq: number;
   readonly hash: string;
@@ -382,7 +401,7 @@ class HeadMovedError extends Error {
  * await log.append(event); // resolves once durable; rejects with SERVICE_UNAVAILABLE otherwise
  * await log.close();
  */
-export class AuditLog implements AuditSink {
+export class AuditLog implements TransactionalAuditSink {
   readonly chainId: string;
   private readonly db: Kysely<any>;
   private readonly signingKey: SigningKey;
@@ -399,7 +418,7 @@ export class AuditLog implements AuditSink {
   private readonly onBackgroundError: (error: unknown) => void;
   private readonly owner = crypto.randomUUID();
 
-  private queue: Pending[] = [];
+  private queue: Queued[] = [];
   /** The last committed event. */
   private head: Head = { seq: 0, hash: GENESIS_HASH, time: new Date(0) };
   /** The last event handed to the database (equals `head` when nothing is in flight). */
@@ -478,6 +497,40 @@ export class AuditLog implements AuditSink {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ event: prepared, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Runs `change` and places `event(result)` in the chain in ONE transaction on the store: both are
+   * kept or neither is (CONTRACT.md, admission review). The pair keeps its place in the order of
+   * appends: events appended before it are committed first, and the writer waits for this
+   * transaction before it sends the next batch (a change is an administrative act, rare next to
+   * reads, so the pipeline pausing for it costs little).
+   *
+   * Rejects with what `change` (or `event`) threw, nothing kept; with SERVICE_UNAVAILABLE if the
+   * event could not be stored, the change rolled back. `change` must use only `trx` and must not
+   * append to this log itself: the writer is waiting for it.
+   */
+  appendWith<T>(change: (trx: Transaction<any>) => Promise<T>, event: (result: T) => AuditEventInput): Promise<T> {
+    if (this.closed) return Promise.reject(new GatewayError('SERVICE_UNAVAILABLE', 'The audit log is closed.'));
+    if (this.fatal) return Promise.reject(unavailable(this.fatal));
+    let result: T;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        change: async (trx) => {
+          let prepared: PreparedEvent;
+          try {
+            result = await change(trx);
+            prepared = this.prepare(event(result));
+          } catch (error) {
+            throw new ChangeFailed('the change failed', { cause: error });
+          }
+          return prepared;
+        },
+        resolve: () => resolve(result),
+        reject,
+      });
       this.schedule();
     });
   }
@@ -587,9 +640,16 @@ export class AuditLog implements AuditSink {
         while (this.queue.length > 0 && pipeline.length < this.pipelineDepth) {
           const time = new Date(Math.max(this.now().getTime(), this.tail.time.getTime()));
           const newMonth = this.tail.seq > 0 && monthStart(time).getTime() !== monthStart(this.tail.time).getTime();
-          if ((this.fatal || this.headStale || newMonth) && pipeline.length > 0) break;
-          const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-          this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+          const first = this.queue[0]!;
+          if ((this.fatal || this.headStale || newMonth || isChange(first)) && pipeline.length > 0) break;
+          if (isChange(first)) {
+            this.queue.shift();
+            await this.runChange(first);
+            continue;
+          }
+          const size = this.plainPrefix();
+          const batch = (size === this.queue.length ? this.queue : this.queue.slice(0, size)) as Pending[];
+          this.queue = size === this.queue.length ? [] : this.queue.slice(size);
           const inFlight = await this.send(batch, time, newMonth, pipeline.length > 0);
           if (inFlight) pipeline.push(inFlight);
         }
@@ -604,6 +664,69 @@ export class AuditLog implements AuditSink {
     } finally {
       this.writing = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** How many plain events lead the queue (at most `maxBatch`): the next batch. */
+  private plainPrefix(): number {
+    const limit = Math.min(this.queue.length, this.maxBatch);
+    for (let i = 0; i < limit; i++) if (isChange(this.queue[i]!)) return i;
+    return limit;
+  }
+
+  /**
+   * One change and its event in one transaction, with nothing else in flight: the event follows the
+   * committed head, `audit_append` runs inside the change's transaction (its guard and advisory
+   * locks included), and the head moves only once that transaction has committed. A transaction not
+   * finished within `commitTimeoutMs` is failed; should it still reach its end, it finds itself
+   * abandoned and rolls back.
+   */
+  private async runChange(item: PendingChange): Promise<void> {
+    let abandoned = false;
+    const abandon = new Error('abandoned after the commit timeout');
+    try {
+      if (this.fatal) throw this.fatal;
+      if (this.headStale) await this.reloadHead();
+      this.tail = this.head;
+      const prev = this.head;
+      const time = new Date(Math.max(this.now().getTime(), prev.time.getTime()));
+      if (prev.seq > 0 && monthStart(time).getTime() !== monthStart(prev.time).getTime()) await this.enterMonth(time);
+      const timeIso = time.toISOString();
+      const started = performance.now();
+      let last: Head | undefined;
+      const work = this.db.transaction().execute(async (trx) => {
+        const { pieces } = await item.change(trx);
+        if (abandoned) throw abandon;
+        const seq = prev.seq + 1;
+        const canonical = `${pieces.head}${prev.hash}${pieces.middle}${seq}${pieces.tail}${timeIso}${CANONICAL_END}`;
+        const hash = sha256Hex(canonical);
+        const next = { seq, hash, time };
+        await this.insert(`[{"hash":"${hash}",${canonical.slice(1)}]`, 1, prev.seq, next, timeIso, trx);
+        if (abandoned) throw abandon;
+        last = next;
+      });
+      try {
+        await withTimeout(work, this.commitTimeoutMs);
+      } catch (error) {
+        abandoned = true;
+        throw error;
+      }
+      this.head = last!;
+      this.tail = this.head;
+      this.counters.lastCommitMs = performance.now() - started;
+      this.counters.committed += 1;
+      this.counters.batches += 1;
+      this.counters.lastBatchSize = 1;
+      item.resolve();
+    } catch (error) {
+      if (error instanceof ChangeFailed) {
+        // The transaction rolled back before the chain was touched: the head is as it was.
+        item.reject(error.cause);
+        return;
+      }
+      this.headStale = true;
+      this.counters.failed += 1;
+      item.reject(unavailable(error));
     }
   }
 
@@ -687,10 +810,17 @@ export class AuditLog implements AuditSink {
    * head only if this process still owns the chain and the head is where it believes; otherwise the
    * call fails with AUDIT_HEAD_MOVED and nothing of the batch stays.
    */
-  private async insert(payload: Buffer | string, count: number, prevSeq: number, last: Head, timeIso: string): Promise<void> {
+  private async insert(
+    payload: Buffer | string,
+    count: number,
+    prevSeq: number,
+    last: Head,
+    timeIso: string,
+    on: Kysely<any> = this.db,
+  ): Promise<void> {
     try {
       await sql`select audit_append(${this.chainId}, ${this.owner}, ${prevSeq}, ${last.seq}, ${last.hash},
-        ${timeIso}::timestamptz, ${count}, ${payload}::json) as inserted`.execute(this.db);
+        ${timeIso}::timestamptz, ${count}, ${payload}::json) as inserted`.execute(on);
     } catch (error) {
       if ((error as { code?: string }).code === AUDIT_HEAD_MOVED) throw new HeadMovedError((error as Error).message);
       throw error;
