@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { AuditLog } from '../../audit/audit-log.ts';
+import { AuditLog } from '../../audit/audit-writer.ts';
 import { verifyAudit } from '../../audit/audit-verifier.ts';
 import type { AuditEventInput } from '../../audit/audit-event.ts';
 import { isGatewayError } from '../../core/errors.ts';
