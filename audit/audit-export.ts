@@ -43,10 +43,23 @@ export const CSV_COLUMNS: readonly string[] = [
   'instance', 'prevHash', 'hash',
 ];
 
-/** RFC 4180 field: quoted when it holds a quote, comma or line break; quotes doubled. */
+/**
+ * First characters that make a spreadsheet read a cell as a formula (or, TAB and CR, let one
+ * through after the application trims them): a purpose, operation name, reason or `sub` is chosen
+ * by the caller, and an auditor opening the export must not run what a caller wrote.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180 field: quoted when it holds a quote, comma or line break; quotes doubled. A cell that
+ * starts with `=`, `+`, `-`, `@`, TAB or CR is neutralised by a leading `'` and quoted (the OWASP
+ * rule for CSV injection): spreadsheets then show it as text. The JSON Lines export carries every
+ * value unchanged, for re-verification.
+ */
 export function csvField(value: unknown): string {
   const text =
     value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (FORMULA_START.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
