@@ -27,15 +27,9 @@
 import type { KeyObject } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { publicKeyFingerprint } from './audit-keys.ts';
-import {
-  GENESIS_HASH,
-  checkpointFromRow,
-  checkpointSignatureValid,
-  eventHash,
-  recordFromRow,
-  type AuditRecord,
-  type CheckpointRecord,
-} from './audit-log.ts';
+import { GENESIS_HASH, eventHash } from './audit-encoding.ts';
+import { checkpointSignatureValid } from './audit-checkpoint.ts';
+import { checkpointFromRow, recordFromRow, type AuditRecord, type CheckpointRecord } from './audit-rows.ts';
 
 export type IntegrityProblemKind =
   | 'altered'

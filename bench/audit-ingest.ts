@@ -15,7 +15,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { migrateStore, postgresDatabase } from '../gateway/store/databases.ts';
-import { AuditLog } from '../audit/audit-log.ts';
+import { AuditLog } from '../audit/audit-writer.ts';
 import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor } from '../audit/audit-keys.ts';
 import { verifyAudit } from '../audit/audit-verifier.ts';
 import type { AuditEventInput } from '../audit/audit-event.ts';

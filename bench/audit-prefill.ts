@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { migrateStore, postgresDatabase } from '../gateway/store/databases.ts';
-import { AuditLog } from '../audit/audit-log.ts';
+import { AuditLog } from '../audit/audit-writer.ts';
 import type { AuditEventInput } from '../audit/audit-event.ts';
 import type { SigningKey } from '../audit/audit-keys.ts';
 import { SYNTHETIC_STREET_CODES } from '../demo/synthetic-data.ts';

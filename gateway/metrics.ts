@@ -21,7 +21,7 @@
  * const text = await metrics.render();
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuditLogStats } from '../audit/audit-log.ts';
+import type { AuditLogStats } from '../audit/audit-writer-options.ts';
 
 export type OperationDecision = 'allow' | 'deny' | 'error';
 export type SourceMethod = 'find' | 'lookup' | 'health';

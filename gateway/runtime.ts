@@ -27,7 +27,7 @@ import { CasbinAuthorizer } from '../policies/authorizer.ts';
 import { loadPolicyDirectory } from '../policies/policy-files.ts';
 import { RedisPolicyWatcher } from '../policies/casbin/redis-policy-watcher.ts';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.ts';
-import { AuditLog } from '../audit/audit-log.ts';
+import { AuditLog } from '../audit/audit-writer.ts';
 import { loadAuditKeys } from '../audit/audit-keys.ts';
 import { AuditReader } from '../audit/audit-reader.ts';
 import { verifyAudit, type IntegrityReport } from '../audit/audit-verifier.ts';

@@ -1,7 +1,7 @@
 /**
  * The audit trail: hash-chained events, signed checkpoints and the chain registry.
  *
- * Design decisions (see also `audit/audit-log.ts`):
+ * Design decisions (see also `audit/audit-writer.ts`):
  * - `audit_event` is partitioned by range on `time`, one partition per calendar month in UTC
  *   (`audit_event_p2025_11`), plus a DEFAULT partition so that no insert ever fails for lack of a
  *   partition. The writer creates the coming months ahead of time ({@link ensureAuditPartitions});

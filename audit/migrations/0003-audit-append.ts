@@ -1,5 +1,5 @@
 /**
- * `audit_append`: how the audit writer commits a batch (see `audit/audit-log.ts`).
+ * `audit_append`: how the audit writer commits a batch (see `audit/audit-writer.ts`).
  *
  * The batch's rows are inserted first and the chain's head is advanced last, in one call (one
  * transaction): a guard that fails raises `LQ409` and takes the inserted rows back with it.

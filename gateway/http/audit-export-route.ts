@@ -17,7 +17,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { hasRole, type Viewer } from '../../core/identity.ts';
 import { GatewayError, isGatewayError, type ErrorCode } from '../../core/errors.ts';
 import { auditEvent, type AuditDecision, type AuditSink } from '../../audit/audit-event.ts';
-import { parseInstant, type AuditReader, type ExportFormat } from '../../audit/audit-reader.ts';
+import type { AuditReader } from '../../audit/audit-reader.ts';
+import { parseInstant } from '../../audit/audit-search.ts';
+import type { ExportFormat } from '../../audit/audit-export.ts';
 import type { RateLimitDecision } from '../rate-limit/rate-limiter.ts';
 
 export interface AuditExportOptions {

@@ -9,13 +9,9 @@ import type { IResolvers } from '@graphql-tools/utils';
 import { hasRole, type Viewer } from '../../core/identity.ts';
 import { resolverContext } from '../resolver-context.ts';
 import { GatewayError } from '../../core/errors.ts';
-import type { AuditRecord } from '../../audit/audit-log.ts';
-import {
-  parseInstant,
-  type AuditEventFilter,
-  type AuditEventPage,
-  type AuditReader,
-} from '../../audit/audit-reader.ts';
+import type { AuditRecord } from '../../audit/audit-rows.ts';
+import { parseInstant, type AuditEventFilter, type AuditEventPage } from '../../audit/audit-search.ts';
+import type { AuditReader } from '../../audit/audit-reader.ts';
 import type { IntegrityReport } from '../../audit/audit-verifier.ts';
 
 export const auditTypeDefs = /* GraphQL */ `

@@ -13,14 +13,9 @@ import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrateStore, openPglite } from '../../gateway/store/databases.ts';
 import { auditMigration, auditPartitionName, monthStart } from '../../audit/migrations/0002-audit.ts';
-import {
-  AuditLog,
-  GENESIS_HASH,
-  canonicalEncoding,
-  eventHash,
-  recordFromRow,
-  type AuditRecord,
-} from '../../audit/audit-log.ts';
+import { AuditLog } from '../../audit/audit-writer.ts';
+import { GENESIS_HASH, canonicalEncoding, eventHash } from '../../audit/audit-encoding.ts';
+import { recordFromRow, type AuditRecord } from '../../audit/audit-rows.ts';
 import { canonicalJson, type JsonValue } from '../../core/canonical-json.ts';
 import {
   loadPublicKeys,

@@ -14,13 +14,10 @@ import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrateStore, openPglite, pgliteDatabase } from '../../gateway/store/databases.ts';
 import { auditPartitionName, monthStart } from '../../audit/migrations/0002-audit.ts';
-import {
-  AuditLog,
-  checkpointPayload,
-  eventHash,
-  recordFromRow,
-  type AuditRecord,
-} from '../../audit/audit-log.ts';
+import { AuditLog } from '../../audit/audit-writer.ts';
+import { eventHash } from '../../audit/audit-encoding.ts';
+import { checkpointPayload } from '../../audit/audit-checkpoint.ts';
+import { recordFromRow, type AuditRecord } from '../../audit/audit-rows.ts';
 import {
   loadPublicKeys,
   loadSigningKey,

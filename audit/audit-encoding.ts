@@ -1,0 +1,113 @@
+/**
+ * The canonical encoding of an audit event and its hash: what the writer hashes and stores, and
+ * what the verifier recomputes. Both build the same bytes through these functions.
+ *
+ * The writer sends each event as its canonical encoding itself with its hash in front
+ * (`{"hash":"…",` + the canonical JSON without its `{`), so the stored row is read from exactly the
+ * bytes that were hashed; `audit_append` (migration 0003) maps the canonical keys onto the columns.
+ */
+import crypto from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.ts';
+import type { AuditRecord } from './audit-rows.ts';
+
+/** `prevHash` of the first event of every chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+/** A string array as JSON (one native call; the same text as mapping JSON.stringify over it). */
+const strs = (a: readonly string[]): string => JSON.stringify(a);
+
+/** The fields of an event that do not depend on its place in the chain. */
+export type EventContent = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash' | 'time'>;
+
+/**
+ * The canonical encoding around the three values known only when the writer places the event in
+ * the chain: `head + prevHash + middle + seq + tail + time + END`. Shared by the writer (which
+ * builds the pieces once per event, at append time) and the verifier, so both produce the same
+ * bytes by construction.
+ */
+export interface CanonicalPieces {
+  readonly head: string;
+  readonly middle: string;
+  readonly tail: string;
+}
+export const CANONICAL_END = '","v":1}';
+
+/** Each field of an event's content as JSON text (canonical for `change`). */
+type EncodedContent = { readonly [K in keyof EventContent]: string };
+
+export function encodeContent(r: EventContent, startedAtIso: string): EncodedContent {
+  return {
+    chainId: str(r.chainId),
+    startedAt: str(startedAtIso),
+    durationMs: String(r.durationMs),
+    actorSub: str(r.actorSub),
+    actorOrg: str(r.actorOrg),
+    actorRoles: strs(r.actorRoles),
+    purpose: str(r.purpose),
+    operationType: str(r.operationType),
+    operationName: str(r.operationName),
+    operationHash: str(r.operationHash),
+    fields: strs(r.fields),
+    decision: str(r.decision),
+    reason: str(r.reason),
+    rows: String(r.rows),
+    subjectHashes: strs(r.subjectHashes),
+    change: canonicalJson(r.change),
+    requestId: str(r.requestId),
+    instance: str(r.instance),
+  };
+}
+
+export function canonicalPieces(e: EncodedContent): CanonicalPieces {
+  return {
+    head:
+      `{"actorOrg":${e.actorOrg},"actorRoles":${e.actorRoles},"actorSub":${e.actorSub},"chainId":${e.chainId}` +
+      `,"change":${e.change},"decision":${e.decision},"durationMs":${e.durationMs},"fields":${e.fields}` +
+      `,"instance":${e.instance},"operationHash":${e.operationHash},"operationName":${e.operationName}` +
+      `,"operationType":${e.operationType},"prevHash":"`,
+    middle: `","purpose":${e.purpose},"reason":${e.reason},"requestId":${e.requestId},"rows":${e.rows},"seq":`,
+    tail: `,"startedAt":${e.startedAt},"subjectHashes":${e.subjectHashes},"time":"`,
+  };
+}
+
+export const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * The canonical encoding (version 1) of an event, the input of its hash: exactly
+ * {@link canonicalJson} of this object (keys in sorted order), times as ISO-8601 UTC with
+ * milliseconds, hashes as lower-case hex:
+ *
+ * `{actorOrg, actorRoles, actorSub, chainId, change, decision, durationMs, fields, instance,
+ *   operationHash, operationName, operationType, prevHash, purpose, reason, requestId, rows, seq,
+ *   startedAt, subjectHashes, time, v: 1}`
+ *
+ * It is written out piecewise because the writer runs it once per event on the hot path; a test
+ * checks it equals the generic form.
+ */
+export function canonicalEncoding(r: Omit<AuditRecord, 'hash'>): string {
+  const p = canonicalPieces(encodeContent(r, r.startedAt.toISOString()));
+  return `${p.head}${r.prevHash}${p.middle}${r.seq}${p.tail}${r.time.toISOString()}${CANONICAL_END}`;
+}
+
+/** Lower-case hex SHA-256 of the event's canonical encoding (UTF-8). */
+export function eventHash(r: Omit<AuditRecord, 'hash'>): string {
+  return sha256Hex(canonicalEncoding(r));
+}
+
+
+/**
+ * The canonical encoding of an event placed at `seq` after `prevHash`, recorded at `timeIso`,
+ * from its prepared pieces: what the writer hashes on the hot path.
+ */
+export function placedEncoding(pieces: CanonicalPieces, prevHash: string, seq: number, timeIso: string): string {
+  return `${pieces.head}${prevHash}${pieces.middle}${seq}${pieces.tail}${timeIso}${CANONICAL_END}`;
+}
+
+/** The stored row of a placed event: its canonical encoding with its hash put in front. */
+export function storedRow(canonical: string, hash: string): string {
+  return `{"hash":"${hash}",${canonical.slice(1)}`;
+}

@@ -1,0 +1,64 @@
+/**
+ * The subject access report: who read this person's data, when, for which purpose, found through
+ * the subject-hash index (the trail holds keyed hashes of idNumbers, never the idNumbers).
+ */
+import { sql, type Kysely } from 'kysely';
+import { GatewayError } from '../core/errors.ts';
+import { toDate } from './audit-rows.ts';
+
+export interface SubjectAccess {
+  readonly time: Date;
+  readonly actorSub: string | null;
+  readonly actorOrg: string | null;
+  readonly purpose: string | null;
+  readonly operationType: string;
+  readonly operationName: string | null;
+  readonly decision: string;
+  readonly fields: readonly string[];
+  readonly chainId: string;
+  readonly seq: number;
+}
+
+export interface SubjectAccessReport {
+  readonly idNumber: string;
+  readonly totalAccesses: number;
+  /** Newest first, at most `maxReportAccesses`. */
+  readonly accesses: readonly SubjectAccess[];
+  readonly truncated: boolean;
+}
+
+/** The report of the person with `idNumber`, newest access first, at most `maxAccesses` listed. */
+export async function subjectAccessReport(
+  db: Kysely<any>,
+  hashSubject: (idNumber: string) => string,
+  idNumber: string,
+  maxAccesses: number,
+): Promise<SubjectAccessReport> {
+  const id = idNumber.trim();
+  if (id.length === 0 || id.length > 64) {
+    throw new GatewayError('BAD_USER_INPUT', 'idNumber must be a resident ID number', { details: { argument: 'idNumber' } });
+  }
+  const matches = sql`subject_hashes @> array[${hashSubject(id)}]::text[]`;
+  const [list, count] = await Promise.all([
+    sql<Record<string, unknown>>`
+      select "time", actor_sub, actor_org, purpose, operation_type, operation_name, decision, fields, chain_id, seq
+        from audit_event where ${matches}
+       order by "time" desc, chain_id desc, seq desc limit ${maxAccesses}`.execute(db),
+    sql<{ n: unknown }>`select count(*) as n from audit_event where ${matches}`.execute(db),
+  ]);
+  const accesses = list.rows.map((r) => ({
+    time: toDate(r.time),
+    actorSub: (r.actor_sub as string | null) ?? null,
+    actorOrg: (r.actor_org as string | null) ?? null,
+    purpose: (r.purpose as string | null) ?? null,
+    operationType: String(r.operation_type),
+    operationName: (r.operation_name as string | null) ?? null,
+    decision: String(r.decision),
+    fields: (r.fields as string[] | null) ?? [],
+    chainId: String(r.chain_id),
+    seq: Number(r.seq),
+  }));
+  const totalAccesses = Number(count.rows[0].n);
+  return { idNumber: id, totalAccesses, accesses, truncated: totalAccesses > accesses.length };
+}
+
