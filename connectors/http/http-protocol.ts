@@ -6,7 +6,10 @@
  * - `POST {base}/lookup` body {@link LookupBody} → `200` {@link LookupResult}
  * - `POST {base}/find`   body {@link FindBody}   → `200` {@link FindResult}
  * - `GET  {base}/health`                          → `200 { status: 'ok' }`
- * - errors: `400 { error: { code: 'BAD_REQUEST' | 'BAD_CURSOR', message } }`; `404`, `405`, `413`,
+ * - every request carries the source's credential, `Authorization: Basic <any user>:<credential>`
+ *   (what {@link HttpConnector} sends for a base URL with userinfo) or `Bearer <credential>`;
+ *   without it: `401 { error: { code: 'UNAUTHORIZED' } }` and nothing is read.
+ * - errors: `400 { error: { code: 'BAD_REQUEST' | 'BAD_CURSOR', message } }`; `401`, `404`, `405`, `413`,
  *   `415` for requests that do not reach a route; `5xx` otherwise (`503` when the service's own
  *   database does not answer, `500` for anything unexpected, with a generic message).
  *
@@ -14,6 +17,7 @@
  * and `orderBy` field against its dataset definition and refuses unknown ones; it never maps a name
  * it receives to a column other than through its own table mapping.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { validateCondition, type Condition, type PathStep } from '../../core/conditions.ts';
 import type { OrderBy, Row } from '../connector.ts';
 import type { DatasetDef } from '../../core/datasets.ts';
@@ -33,6 +37,39 @@ export const MAX_KEY_LENGTH = 128;
 export const MAX_CURSOR_LENGTH = 4_096;
 
 export const PROTOCOL_PATHS = { lookup: '/lookup', find: '/find', health: '/health' } as const;
+
+/** Shortest credential a source accepts (a random one is 43 characters of base64url). */
+export const MIN_CREDENTIAL_LENGTH = 32;
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Whether an `Authorization` header carries `credential`: Basic auth with it as the password (any
+ * user name), or a Bearer token equal to it. Compared in constant time.
+ */
+export function carriesCredential(authorization: string | undefined, credential: string): boolean {
+  if (!authorization || credential.length < MIN_CREDENTIAL_LENGTH) return false;
+  const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
+  let given: string | undefined;
+  if (/^bearer$/i.test(scheme ?? '')) given = value;
+  else if (/^basic$/i.test(scheme ?? '')) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    given = colon < 0 ? undefined : decoded.slice(colon + 1);
+  }
+  return given !== undefined && timingSafeEqual(digest(given), digest(credential));
+}
+
+/**
+ * `base` with the credential as its userinfo: the URL a connector is configured with
+ * (`SOCIAL_SECURITY_URL`). {@link HttpConnector} sends it as Basic auth and never shows it.
+ */
+export function withCredential(base: string, credential: string, user = 'gateway'): string {
+  const url = new URL(base);
+  url.username = encodeURIComponent(user);
+  url.password = encodeURIComponent(credential);
+  return url.href.replace(/\/+$/, '');
+}
 
 export interface LookupBody {
   by: string;
@@ -66,10 +103,11 @@ export interface HealthResult {
   status: 'ok';
 }
 
-/** Codes a 400 carries; the others accompany 404, 405, 413, 415, 500 and 503. */
+/** Codes a 400 carries; the others accompany 401, 404, 405, 413, 415, 500 and 503. */
 export type ProtocolErrorCode =
   | 'BAD_REQUEST'
   | 'BAD_CURSOR'
+  | 'UNAUTHORIZED'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
