@@ -1,11 +1,49 @@
 /**
- * Fields computed from others (a person's age from the birth date), shared by the adapters that
- * rewrite conditions on them and the resolvers that compute them, so both agree on the day.
+ * City time: the one place that knows the deployment's calendar. The city keeps China Standard
+ * Time (UTC+8, no daylight saving). A date or a zone-less date-time written by a person (in a
+ * policy file, an admin form, a filter) means that wall-clock time in the city; an instant is
+ * epoch milliseconds. Adapters that rewrite conditions on derived fields (age), the resolvers that
+ * compute them, the demo data and every grant's validity period use these functions, so all agree
+ * on the day.
  */
 
-/** Today's date in the city's time zone (Asia/Shanghai, UTC+8, no daylight saving), `YYYY-MM-DD`. */
+/** The city's offset from UTC, in minutes (Asia/Shanghai: +08:00 all year). */
+export const CITY_OFFSET_MINUTES = 8 * 60;
+
+const DAY_MS = 86_400_000;
+
+/** Proleptic Gregorian leap year. */
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/** Days in `month` (1-12) of `year`. */
+export function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (isLeapYear(year) ? 29 : 28) : ([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0);
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * `[year, month, day]` of a `YYYY-MM-DD` text that names a real day (not `2026-02-31`, not year
+ * 0000), or undefined.
+ */
+export function parseCalendarDate(value: string): [number, number, number] | undefined {
+  const m = DATE.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return undefined;
+  return [y, mo, d];
+}
+
+/** Whether `value` is a `YYYY-MM-DD` date naming a real day. */
+export function isCalendarDate(value: unknown): value is string {
+  return typeof value === 'string' && parseCalendarDate(value) !== undefined;
+}
+
+/** Today's date in the city's time zone, `YYYY-MM-DD`. */
 export function todayInCity(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  return new Date(now.getTime() + CITY_OFFSET_MINUTES * 60_000).toISOString().slice(0, 10);
 }
 
 /** Whole years from `birthDate` to `today` (both `YYYY-MM-DD`). */
@@ -21,10 +59,64 @@ export function ageOn(birthDate: string, today: string): number {
 export function birthDateBound(years: number, today: string): string {
   const year = String(Number(today.slice(0, 4)) - years).padStart(4, '0');
   let monthDay = today.slice(5);
-  if (monthDay === '02-29') {
-    const y = Number(year);
-    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-    if (!leap) monthDay = '02-28';
-  }
+  if (monthDay === '02-29' && !isLeapYear(Number(year))) monthDay = '02-28';
   return `${year}-${monthDay}`;
+}
+
+const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Which end of a day a date alone stands for: `'start'` its first instant (a period's beginning),
+ * `'end'` the first instant of the next day (a period's inclusive last day, e.g. `validUntil:
+ * 2025-12-31` is in force through the whole of that day in the city).
+ */
+export type DayEdge = 'start' | 'end';
+
+/**
+ * Epoch milliseconds of an ISO date or date-time as the city reads it, or undefined when the text
+ * is not one (or names an impossible day or time):
+ * - `2025-12-31`: a calendar day in city time, its start or (edge `'end'`) the start of the next day;
+ * - `2025-12-31T18:00` / `2025-12-31 18:00:00.5`: wall-clock time in the city (+08:00);
+ * - `2025-12-31T10:00Z`, `…+05:30`: the instant written.
+ *
+ * This is the one reading of a validity bound: the policy files, the admin API and the decision
+ * all go through it, and admission stores what it returns (as an instant, never as the text).
+ *
+ * @example parseCityInstant('2025-12-31', 'end') === Date.parse('2025-12-31T16:00:00Z')
+ */
+export function parseCityInstant(value: string, edge: DayEdge = 'start'): number | undefined {
+  const m = INSTANT.exec(value.trim());
+  if (!m) return undefined;
+  const date = parseCalendarDate(m[1]!);
+  if (!date) return undefined;
+  const [y, mo, d] = date;
+  const dayStart = utcMidnight(y, mo, d);
+  if (m[2] === undefined) return dayStart - CITY_OFFSET_MINUTES * 60_000 + (edge === 'end' ? DAY_MS : 0);
+  const [h, mi, s] = [Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
+  if (h > 23 || mi > 59 || s > 59) return undefined;
+  const fraction = m[5] ? Math.floor(Number(m[5]) * 1000) : 0;
+  let offset = CITY_OFFSET_MINUTES;
+  if (m[6] === 'Z') offset = 0;
+  else if (m[6]) {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(m[6])!;
+    if (Number(z[2]) > 23 || Number(z[3]) > 59) return undefined;
+    offset = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+  }
+  return dayStart + ((h * 60 + mi - offset) * 60 + s) * 1000 + fraction;
+}
+
+/** Midnight UTC of a day; unlike `Date.UTC`, years 1-99 stay years 1-99. */
+function utcMidnight(year: number, month: number, day: number): number {
+  const t = new Date(0);
+  t.setUTCFullYear(year, month - 1, day);
+  return t.getTime();
+}
+
+/**
+ * The instant of a bound as stored text (`toISOString()`, UTC), read the city's way first:
+ * the canonical form admission hands to the store.
+ */
+export function cityInstantIso(value: string, edge: DayEdge = 'start'): string | undefined {
+  const ms = parseCityInstant(value, edge);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }

@@ -7,10 +7,18 @@
  * built (unknown fields → 400); reads go through a {@link PostgresConnector}, which applies the row
  * conditions in SQL with bound parameters. Errors never carry SQL, stack traces or connection detail.
  *
- * Run directly (`npm run source:social-security`): uses `SOCIAL_SECURITY_DATABASE_URL` (PostgreSQL),
- * or else an embedded PGlite in `${DATA_DIR:-./.data}/social-security-source`; listens on
- * `SOCIAL_SECURITY_PORT` (default 4100) and `HOST` (default 127.0.0.1).
+ * Every request must carry the service's credential (see `http-protocol.ts`); without it the answer
+ * is 401 and nothing is read, so another process on the machine cannot read the city's accounts
+ * past the gateway's scoping and audit. Embedded in the gateway, a random credential is created at
+ * each start and handed to the connector in the URL it is given ({@link SocialSecurityService.url}).
+ *
+ * Run directly (`npm run source:social-security`): requires `SOCIAL_SECURITY_SECRET` (at least 32
+ * characters; the gateway then uses `SOCIAL_SECURITY_URL=http://gateway:<secret>@host:port`); uses
+ * `SOCIAL_SECURITY_DATABASE_URL` (PostgreSQL), or else an embedded PGlite in
+ * `${DATA_DIR:-./.data}/social-security-source`; listens on `SOCIAL_SECURITY_PORT` (default 4100)
+ * and `HOST` (default 127.0.0.1).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +28,16 @@ import { isConnectorError } from '../connectors/connector-error.ts';
 import { SOCIAL_SECURITY } from '../core/datasets.ts';
 import { SOCIAL_SECURITY_TABLE } from './source-schema.ts';
 import { PostgresConnector } from '../connectors/postgres/postgres-connector.ts';
-import { MAX_BODY_BYTES, PROTOCOL_PATHS, ProtocolError, parseFindBody, parseLookupBody } from '../connectors/http/http-protocol.ts';
+import {
+  carriesCredential,
+  MAX_BODY_BYTES,
+  MIN_CREDENTIAL_LENGTH,
+  PROTOCOL_PATHS,
+  ProtocolError,
+  parseFindBody,
+  parseLookupBody,
+  withCredential,
+} from '../connectors/http/http-protocol.ts';
 import type { ErrorResult, FindResult, LookupResult, ProtocolErrorCode } from '../connectors/http/http-protocol.ts';
 
 export interface SocialSecurityServiceOptions {
@@ -29,13 +46,23 @@ export interface SocialSecurityServiceOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * What every request must carry (at least {@link MIN_CREDENTIAL_LENGTH} characters). Default: a
+   * random one created now, known only to this process and the connector it hands {@link SocialSecurityService.url} to.
+   */
+  credential?: string;
   /** Where unexpected failures are reported (server side only). Default: one line on stderr. */
   onError?: (error: unknown) => void;
 }
 
 export interface SocialSecurityService {
-  /** Base URL, e.g. `http://127.0.0.1:4100`. */
+  /**
+   * The base URL to configure a connector with: the credential as userinfo, e.g.
+   * `http://gateway:<credential>@127.0.0.1:4100`. A secret: never print or log it.
+   */
   url: string;
+  /** The base URL without the credential, e.g. `http://127.0.0.1:4100` (safe to print). */
+  origin: string;
   close(): Promise<void>;
 }
 
@@ -51,6 +78,10 @@ class HttpFailure extends Error {
 }
 
 export async function startSocialSecurityService(options: SocialSecurityServiceOptions): Promise<SocialSecurityService> {
+  const credential = options.credential ?? randomBytes(32).toString('base64url');
+  if (credential.length < MIN_CREDENTIAL_LENGTH) {
+    throw new RangeError(`the social-security service's credential must have at least ${MIN_CREDENTIAL_LENGTH} characters`);
+  }
   const connector = new PostgresConnector({ dataset: SOCIAL_SECURITY, db: options.db, table: SOCIAL_SECURITY_TABLE });
   const onError =
     options.onError ??
@@ -60,6 +91,8 @@ export async function startSocialSecurityService(options: SocialSecurityServiceO
     });
 
   async function route(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    // Before anything else, health included: an unauthenticated caller learns nothing.
+    if (!carriesCredential(req.headers.authorization, credential)) throw new HttpFailure(401, 'UNAUTHORIZED', 'credential required');
     const path = new URL(req.url ?? '/', 'http://service').pathname;
     if (path === PROTOCOL_PATHS.health) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpFailure(405, 'METHOD_NOT_ALLOWED', 'use GET');
@@ -117,7 +150,13 @@ export async function startSocialSecurityService(options: SocialSecurityServiceO
       ({ status, body }) => send(res, status, body),
       (error: unknown) => {
         const failure = toFailure(error);
-        send(res, failure.status, { error: { code: failure.code, message: failure.message } } satisfies ErrorResult, failure.status === 413);
+        send(
+          res,
+          failure.status,
+          { error: { code: failure.code, message: failure.message } } satisfies ErrorResult,
+          failure.status === 413 || failure.status === 401,
+          failure.status === 401 ? { 'www-authenticate': 'Basic realm="social-security", charset="UTF-8"' } : {},
+        );
       },
     );
   });
@@ -135,11 +174,12 @@ export async function startSocialSecurityService(options: SocialSecurityServiceO
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   let closing: Promise<void> | undefined;
   return {
-    url,
+    url: withCredential(origin, credential),
+    origin,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -178,7 +218,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
+function send(res: ServerResponse, status: number, body: unknown, closeConnection = false, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -189,6 +229,7 @@ function send(res: ServerResponse, status: number, body: unknown, closeConnectio
     'content-length': Buffer.byteLength(payload),
     'cache-control': 'no-store',
     ...(closeConnection ? { connection: 'close' } : {}),
+    ...extraHeaders,
   });
   res.end(payload);
 }
@@ -198,6 +239,14 @@ function send(res: ServerResponse, status: number, body: unknown, closeConnectio
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // Checked before any database is opened: this service never runs open.
+  const credential = process.env.SOCIAL_SECURITY_SECRET ?? '';
+  if (credential.length < MIN_CREDENTIAL_LENGTH) {
+    throw new Error(
+      `set SOCIAL_SECURITY_SECRET to a secret of at least ${MIN_CREDENTIAL_LENGTH} characters (e.g. \`openssl rand -base64 32\`); ` +
+        'the gateway then reaches this service with SOCIAL_SECURITY_URL=http://gateway:<secret>@<host>:<port>',
+    );
+  }
   const { Kysely: KyselyClass, PostgresDialect } = await import('kysely');
   const { createSocialSecuritySchema } = await import('./source-schema.ts');
   const databaseUrl = process.env.SOCIAL_SECURITY_DATABASE_URL;
@@ -216,13 +265,12 @@ async function main(): Promise<void> {
     db = new KyselyClass<any>({ dialect: new KyselyPGlite(pglite).dialect });
     process.stdout.write(`social-security service: embedded database in ${dir}\n`);
   }
-  await createSocialSecuritySchema(db);
-
   const rawPort = process.env.SOCIAL_SECURITY_PORT ?? '4100';
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SOCIAL_SECURITY_PORT must be a port number, got ${JSON.stringify(rawPort)}`);
-  const service = await startSocialSecurityService({ db, port, host: process.env.HOST || '127.0.0.1' });
-  process.stdout.write(`social-security service listening on ${service.url}\n`);
+  await createSocialSecuritySchema(db);
+  const service = await startSocialSecurityService({ db, port, host: process.env.HOST || '127.0.0.1', credential });
+  process.stdout.write(`social-security service listening on ${service.origin} (requests must carry SOCIAL_SECURITY_SECRET)\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -23,8 +23,8 @@ import {
 import { seedSources, sourcesAreSeeded } from '../demo/seed-sources.ts';
 import type { SharedDataSources } from '../schema/shared-data/shared-data-resolvers.ts';
 import { PolicyStore } from '../policies/policy-store.ts';
-import { CasbinAuthorizer } from '../policies/authorizer.ts';
-import { loadPolicyDirectory } from '../policies/policy-files.ts';
+import { CasbinAuthorizer } from '../policies/casbin/casbin-authorizer.ts';
+import { loadPolicyDirectory } from '../policies/policy-files/load-policy-directory.ts';
 import { RedisPolicyWatcher } from '../policies/casbin/redis-policy-watcher.ts';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.ts';
 import { AuditLog } from '../audit/audit-writer.ts';

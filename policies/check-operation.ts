@@ -5,6 +5,7 @@
  */
 import type { DatasetName } from '../core/datasets.ts';
 import type { AccessPlan } from './access-plan.ts';
+import { datasetRelation, relationRefusal } from './relation-rules.ts';
 
 /** What an operation touches, per dataset (the schema's walk of the operation produces it). */
 export interface OperationAnalysis {
@@ -14,6 +15,11 @@ export interface OperationAnalysis {
   readonly filters: ReadonlyMap<DatasetName, ReadonlySet<string>>;
   /** Datasets reached through a relation or read at the root. */
   readonly datasets: ReadonlySet<DatasetName>;
+  /**
+   * Relation fields followed (`Person.household`): each must be one the plan lets a caller follow
+   * without an empty answer revealing rows the target's row condition hides (`relation-rules.ts`).
+   */
+  readonly relations?: ReadonlySet<string>;
 }
 
 export interface OperationRefusal {
@@ -21,6 +27,8 @@ export interface OperationRefusal {
   readonly notGranted: readonly string[];
   /** Fields granted only masked but used in a filter, sort or lookup. */
   readonly needsFull: readonly string[];
+  /** Why each refused relation (named as in `notGranted`) may not be followed. */
+  readonly relations?: readonly string[];
 }
 
 /** @returns null when the plan allows the whole operation. */
@@ -40,6 +48,14 @@ export function checkOperation(plan: AccessPlan, analysis: OperationAnalysis): O
   }
   // Reaching a dataset at all (a relation, a count) needs some grant on it.
   for (const dataset of analysis.datasets) if (!plan.datasets.has(dataset)) notGranted.add(dataset);
+  // A relation into rows a condition narrows would answer null (or []) for the hidden ones.
+  const relations: string[] = [];
+  for (const key of analysis.relations ?? []) {
+    const why = relationRefusal(plan, key);
+    if (why === null) continue;
+    notGranted.add(datasetRelation(key)?.name ?? key);
+    relations.push(why);
+  }
   if (notGranted.size === 0 && needsFull.size === 0) return null;
-  return { notGranted: [...notGranted].sort(), needsFull: [...needsFull].sort() };
+  return { notGranted: [...notGranted].sort(), needsFull: [...needsFull].sort(), ...(relations.length > 0 ? { relations } : {}) };
 }

@@ -6,7 +6,8 @@ import type { Condition } from '../core/conditions.ts';
 import { DATASETS, type DatasetName } from '../core/datasets.ts';
 import { streetCodeOf } from '../core/identity.ts';
 import type { AccessPlan, DatasetAccess, FieldAccess, FieldDecision } from './access-plan.ts';
-import type { DutyDef } from './policy-files.ts';
+import type { DutyDef } from './policy-definitions.ts';
+import { grantIsValid, validityBoundaries } from './grant-admission.ts';
 import type { StoredGrant } from './policy-store.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
 
@@ -21,14 +22,6 @@ export interface CompileInput {
   readonly decide: Decide;
   readonly policyVersion: number;
   readonly now: number;
-}
-
-/** Whether a grant counts at `now`: not revoked, inside its validity period. */
-export function grantIsValid(grant: StoredGrant | undefined, now: number): boolean {
-  if (!grant || grant.revokedAt) return false;
-  if (grant.validFrom && Date.parse(grant.validFrom) > now) return false;
-  if (grant.validUntil && Date.parse(grant.validUntil) <= now) return false;
-  return true;
 }
 
 export function compileAccessPlan(input: CompileInput): AccessPlan {
@@ -160,11 +153,7 @@ function nextValidityChange(grants: ReadonlyMap<string, StoredGrant>, now: numbe
   let next = Number.POSITIVE_INFINITY;
   for (const grant of grants.values()) {
     if (grant.revokedAt) continue;
-    for (const boundary of [grant.validFrom, grant.validUntil]) {
-      if (!boundary) continue;
-      const at = Date.parse(boundary);
-      if (at > now && at < next) next = at;
-    }
+    for (const at of validityBoundaries(grant)) if (at > now && at < next) next = at;
   }
   return next;
 }

@@ -6,10 +6,10 @@
  * they are stale even when a change notification was lost.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Adapter, Model } from 'casbin';
 import type { Condition } from '../core/conditions.ts';
 import type { DatasetName } from '../core/datasets.ts';
-import type { DutyDef, GrantDef } from './policy-files.ts';
+import { admitGrant } from './grant-admission.ts';
+import type { DutyDef, GrantDef } from './policy-definitions.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
 
 export interface StoredGrant extends GrantDef {
@@ -70,7 +70,13 @@ function rowToDuty(row: Record<string, unknown>): DutyDef {
   };
 }
 
-function grantValues(grant: GrantDef) {
+/**
+ * The columns of a grant. Its validity bounds go in as instants, converted by the one admission
+ * rule (`admitGrant`): a bound written `2025-12-31` or `2025-12-31T18:00` means city time, and
+ * handing that text to `timestamptz` would read it in the session's zone instead.
+ */
+function grantValues(written: GrantDef) {
+  const grant = admitGrant(written);
   return {
     owner: grant.owner,
     dataset: grant.dataset,
@@ -135,7 +141,7 @@ export class PolicyStore {
         const old = existing.get(grant.id);
         if (old) {
           // Key order is not meaning: jsonb hands objects back with its own key order.
-          const same = stableJson(grantValues(old)) === stableJson(grantValues(normalizeGrant(grant)));
+          const same = stableJson(grantValues(old)) === stableJson(grantValues(grant));
           if (same || old.origin !== 'file') continue;
           changed = true;
           await trx.updateTable('grant').set(grantValues(grant)).where('id', '=', grant.id).execute();
@@ -235,40 +241,4 @@ function stableJson(value: unknown): string {
     return v;
   };
   return canonicalJson(parsed(value));
-}
-
-function normalizeGrant(grant: GrantDef): GrantDef {
-  return { ...grant, validFrom: toIso(grant.validFrom), validUntil: toIso(grant.validUntil) };
-}
-
-/** Casbin's Adapter over the store's `casbin_rule` table. Writes go through {@link PolicyStore}. */
-export class KyselyCasbinAdapter implements Adapter {
-  constructor(private readonly store: PolicyStore) {}
-
-  async loadPolicy(model: Model): Promise<void> {
-    // Lines are unique by construction (each names its grant), so they go into the model in bulk:
-    // casbin's addPolicy scans the whole policy for a duplicate on every call, which is quadratic
-    // and blocked the event loop for minutes at 100,000 lines.
-    const ast = model.model.get('p')?.get('p');
-    for (const [ptype, ...rule] of await this.store.casbinRules()) {
-      if (ptype === 'p' && ast) ast.policy.push(rule);
-      else model.addPolicy('p', ptype!, rule);
-    }
-  }
-
-  async savePolicy(): Promise<boolean> {
-    throw new Error('policy lines are derived from grants; change grants instead');
-  }
-
-  async addPolicy(): Promise<void> {
-    throw new Error('policy lines are derived from grants; change grants instead');
-  }
-
-  async removePolicy(): Promise<void> {
-    throw new Error('policy lines are derived from grants; change grants instead');
-  }
-
-  async removeFilteredPolicy(): Promise<void> {
-    throw new Error('policy lines are derived from grants; change grants instead');
-  }
 }

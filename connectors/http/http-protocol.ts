@@ -6,7 +6,10 @@
  * - `POST {base}/lookup` body {@link LookupBody} → `200` {@link LookupResult}
  * - `POST {base}/find`   body {@link FindBody}   → `200` {@link FindResult}
  * - `GET  {base}/health`                          → `200 { status: 'ok' }`
- * - errors: `400 { error: { code: 'BAD_REQUEST' | 'BAD_CURSOR', message } }`; `404`, `405`, `413`,
+ * - every request carries the source's credential, `Authorization: Basic <any user>:<credential>`
+ *   (what {@link HttpConnector} sends for a base URL with userinfo) or `Bearer <credential>`;
+ *   without it: `401 { error: { code: 'UNAUTHORIZED' } }` and nothing is read.
+ * - errors: `400 { error: { code: 'BAD_REQUEST' | 'BAD_CURSOR', message } }`; `401`, `404`, `405`, `413`,
  *   `415` for requests that do not reach a route; `5xx` otherwise (`503` when the service's own
  *   database does not answer, `500` for anything unexpected, with a generic message).
  *
@@ -14,10 +17,10 @@
  * and `orderBy` field against its dataset definition and refuses unknown ones; it never maps a name
  * it receives to a column other than through its own table mapping.
  */
-import { COMPARISON_OPS } from '../../core/conditions.ts';
-import type { ComparisonOp, Condition, Scalar } from '../../core/conditions.ts';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { validateCondition, type Condition, type PathStep } from '../../core/conditions.ts';
 import type { OrderBy, Row } from '../connector.ts';
-import type { DatasetDef, FieldType } from '../../core/datasets.ts';
+import type { DatasetDef } from '../../core/datasets.ts';
 
 /** At most this many keys in one lookup request (the client splits larger batches itself). */
 export const MAX_LOOKUP_KEYS = 1_000;
@@ -25,14 +28,48 @@ export const MAX_LOOKUP_KEYS = 1_000;
 export const MAX_PAGE_SIZE = 1_000;
 /** Request bodies above this size are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** Limits that keep a condition tree cheap to validate and compile. */
-export const MAX_CONDITION_DEPTH = 8;
+/**
+ * Most condition nodes in one request, over all its trees (depth and `in` lengths are limited by
+ * `validateCondition` in core/conditions.ts, the one rule the policy files use too).
+ */
 export const MAX_CONDITION_NODES = 200;
-export const MAX_IN_VALUES = 1_000;
 export const MAX_KEY_LENGTH = 128;
 export const MAX_CURSOR_LENGTH = 4_096;
 
 export const PROTOCOL_PATHS = { lookup: '/lookup', find: '/find', health: '/health' } as const;
+
+/** Shortest credential a source accepts (a random one is 43 characters of base64url). */
+export const MIN_CREDENTIAL_LENGTH = 32;
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Whether an `Authorization` header carries `credential`: Basic auth with it as the password (any
+ * user name), or a Bearer token equal to it. Compared in constant time.
+ */
+export function carriesCredential(authorization: string | undefined, credential: string): boolean {
+  if (!authorization || credential.length < MIN_CREDENTIAL_LENGTH) return false;
+  const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
+  let given: string | undefined;
+  if (/^bearer$/i.test(scheme ?? '')) given = value;
+  else if (/^basic$/i.test(scheme ?? '')) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    given = colon < 0 ? undefined : decoded.slice(colon + 1);
+  }
+  return given !== undefined && timingSafeEqual(digest(given), digest(credential));
+}
+
+/**
+ * `base` with the credential as its userinfo: the URL a connector is configured with
+ * (`SOCIAL_SECURITY_URL`). {@link HttpConnector} sends it as Basic auth and never shows it.
+ */
+export function withCredential(base: string, credential: string, user = 'gateway'): string {
+  const url = new URL(base);
+  url.username = encodeURIComponent(user);
+  url.password = encodeURIComponent(credential);
+  return url.href.replace(/\/+$/, '');
+}
 
 export interface LookupBody {
   by: string;
@@ -66,10 +103,11 @@ export interface HealthResult {
   status: 'ok';
 }
 
-/** Codes a 400 carries; the others accompany 404, 405, 413, 415, 500 and 503. */
+/** Codes a 400 carries; the others accompany 401, 404, 405, 413, 415, 500 and 503. */
 export type ProtocolErrorCode =
   | 'BAD_REQUEST'
   | 'BAD_CURSOR'
+  | 'UNAUTHORIZED'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
@@ -120,67 +158,37 @@ function checkFields(dataset: DatasetDef, fields: unknown): string[] {
   return [...new Set(fields.map((f, i) => checkField(dataset, f, `fields[${i}]`)))];
 }
 
-function checkCondition(dataset: DatasetDef, value: unknown, path: string, depth: number, budget: { nodes: number }): Condition {
-  if (depth > MAX_CONDITION_DEPTH) throw new ProtocolError(`${path}: conditions nested deeper than ${MAX_CONDITION_DEPTH}`);
-  if (--budget.nodes < 0) throw new ProtocolError(`conditions: more than ${MAX_CONDITION_NODES} nodes`);
-  if (!isPlainObject(value)) throw new ProtocolError(`${path} must be an object`);
-  if ('all' in value || 'any' in value) {
-    const kind = 'all' in value ? 'all' : 'any';
-    checkKnownKeys(value, [kind], path);
-    const list = value[kind];
-    if (!Array.isArray(list) || list.length === 0) throw new ProtocolError(`${path}.${kind} must be a non-empty array`);
-    const children = list.map((c, i) => checkCondition(dataset, c, `${path}.${kind}[${i}]`, depth + 1, budget));
-    return kind === 'all' ? { all: children } : { any: children };
-  }
-  checkKnownKeys(value, ['field', 'op', 'value'], path);
-  const field = checkField(dataset, value.field, `${path}.field`);
-  const op = value.op;
-  if (typeof op !== 'string' || !(COMPARISON_OPS as readonly string[]).includes(op)) {
-    throw new ProtocolError(`${path}.op must be one of ${COMPARISON_OPS.join(', ')}`);
-  }
-  if (!('value' in value)) throw new ProtocolError(`${path}.value is required`);
-  const operand = value.value;
-  const type = dataset.fields.find((f) => f.name === field)!.type;
-  if (op === 'in') {
-    if (!Array.isArray(operand) || operand.length > MAX_IN_VALUES) {
-      throw new ProtocolError(`${path}.value must be an array of at most ${MAX_IN_VALUES} values for 'in'`);
+/** Nodes of a condition tree, counting no further than `limit` (so a huge tree costs little). */
+function countNodes(value: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= limit) {
+    const node = stack.pop();
+    count++;
+    if (isPlainObject(node)) {
+      const parts = Array.isArray(node.all) ? node.all : Array.isArray(node.any) ? node.any : undefined;
+      if (parts) for (const part of parts) stack.push(part);
     }
-    operand.forEach((v, i) => checkValue(v, type, `${path}.value[${i}]`));
-    return { field, op, value: operand as Scalar[] };
   }
-  if (op === 'startsWith') {
-    if (typeof operand !== 'string' || type !== 'string') {
-      throw new ProtocolError(`${path}: 'startsWith' needs a text field and a string value`);
-    }
-    return { field, op, value: operand };
-  }
-  checkValue(operand, type, `${path}.value`);
-  if (operand === null && op !== 'eq' && op !== 'ne') throw new ProtocolError(`${path}.value may be null only for 'eq' and 'ne'`);
-  return { field, op: op as ComparisonOp, value: operand as Scalar };
+  return count;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A condition value must have the field's type, so the database never sees a type mismatch. */
-function checkValue(value: unknown, type: FieldType, path: string): void {
-  if (value === null) return;
-  const ok =
-    type === 'string'
-      ? typeof value === 'string'
-      : type === 'date'
-        ? typeof value === 'string' && DATE.test(value)
-        : type === 'int'
-          ? typeof value === 'number' && Number.isSafeInteger(value)
-          : type === 'number'
-            ? typeof value === 'number' && Number.isFinite(value)
-            : typeof value === 'boolean';
-  if (!ok) throw new ProtocolError(`${path} must be ${type === 'date' ? 'a YYYY-MM-DD date' : `of type ${type}`}`);
+/**
+ * One condition through the shared validator: what the policy files refuse, the protocol refuses
+ * (the first problem is named; messages carry paths and types, never values).
+ */
+function checkCondition(dataset: DatasetDef, value: unknown, at: readonly PathStep[], budget: { nodes: number }): Condition {
+  budget.nodes -= countNodes(value, budget.nodes);
+  if (budget.nodes < 0) throw new ProtocolError(`conditions: more than ${MAX_CONDITION_NODES} nodes`);
+  const issues = validateCondition(dataset, value, at);
+  if (issues.length > 0) throw new ProtocolError(issues[0]!.message);
+  return value as Condition;
 }
 
 function checkConditions(dataset: DatasetDef, value: unknown, name: string, budget: { nodes: number }): Condition[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ProtocolError(`${name} must be an array of conditions`);
-  return value.map((c, i) => checkCondition(dataset, c, `${name}[${i}]`, 1, budget));
+  return value.map((c, i) => checkCondition(dataset, c, [name, i], budget));
 }
 
 /** Validates a `/lookup` body against the dataset; returns a normalised copy or throws {@link ProtocolError}. */

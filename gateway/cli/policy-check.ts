@@ -7,7 +7,7 @@
  * not run.
  */
 import path from 'node:path';
-import { loadPolicyDirectory } from '../../policies/policy-files.ts';
+import { loadPolicyDirectory } from '../../policies/policy-files/load-policy-directory.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const arg = argv[0];

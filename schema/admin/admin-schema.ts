@@ -9,8 +9,8 @@ import { hasRole, type Viewer } from '../../core/identity.ts';
 import { resolverContext } from '../resolver-context.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Authorizer } from '../../policies/authorizer.ts';
-import { grantIsValid } from '../../policies/grant-compiler.ts';
-import { validateGrant, type DutyDef, type GrantDef } from '../../policies/policy-files.ts';
+import { admitGrant, datasetsOwnedBy, grantIsValid, validateDuty, validateGrant } from '../../policies/grant-admission.ts';
+import type { DutyDef, GrantDef } from '../../policies/policy-definitions.ts';
 import type { PolicyStore, StoredGrant } from '../../policies/policy-store.ts';
 import { auditEvent, type AuditSink } from '../../audit/audit-event.ts';
 
@@ -120,7 +120,7 @@ function requireRole(viewer: Viewer, ...roles: Parameters<typeof hasRole>[1][]):
 
 function ownedDatasets(viewer: Viewer): Set<string> {
   if (!hasRole(viewer, 'data_owner')) return new Set();
-  return new Set(Object.values(DATASETS).filter((d) => d.owner === viewer.org).map((d) => d.name));
+  return datasetsOwnedBy(viewer.org);
 }
 
 /**
@@ -237,7 +237,7 @@ export function adminResolvers(deps: AdminDeps) {
           if (Object.hasOwn(fields, f.field)) throw new GatewayError('BAD_USER_INPUT', `field ${f.field} listed twice`);
           fields[f.field] = f.access;
         }
-        const grant: GrantDef = {
+        const written: GrantDef = {
           id: input.id,
           owner: viewer.org,
           dataset: input.dataset,
@@ -248,8 +248,10 @@ export function adminResolvers(deps: AdminDeps) {
           validFrom: input.validFrom ?? null,
           validUntil: input.validUntil ?? null,
         };
-        const problems = validateGrant(grant, deps.authorizer.duties());
+        // The same admission rules as the policy files; the validity bounds become instants here.
+        const problems = validateGrant(written, deps.authorizer.duties());
         if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problems.join('; '), { details: { problems } });
+        const grant = admitGrant(written);
         if (await deps.store.grant(grant.id)) throw new GatewayError('BAD_USER_INPUT', `grant ${grant.id} already exists`);
         await recordChange(deps, context, { action: 'createGrant', grant });
         const created = await deps.store.createGrant(grant, viewer.sub);
@@ -277,13 +279,11 @@ export function adminResolvers(deps: AdminDeps) {
         const viewer = viewerOf(context);
         requireRole(viewer, 'platform_admin');
         const input = args.input;
-        if (!/^[a-z0-9-]{1,64}$/.test(input.id)) throw new GatewayError('BAD_USER_INPUT', 'duty id must match [a-z0-9-]{1,64}');
-        if (!/^dept:[a-z0-9-]+$/.test(input.delegatedBy)) throw new GatewayError('BAD_USER_INPUT', 'delegatedBy must be a department (dept:...)');
         const streets: string[] | 'all' = input.streets && input.streets.length > 0 ? input.streets : 'all';
-        if (streets !== 'all' && streets.some((s) => !/^\d{9}$/.test(s))) {
-          throw new GatewayError('BAD_USER_INPUT', 'streets must be 9-digit division codes');
-        }
-        const duty: DutyDef = { id: input.id, title: String(input.title).slice(0, 200), delegatedBy: input.delegatedBy, streets };
+        const duty: DutyDef = { id: input.id, title: input.title, delegatedBy: input.delegatedBy, streets };
+        // The same rules as the duty catalogue file (one duty-id rule: DUTY_ID).
+        const problems = validateDuty(duty);
+        if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problems.join('; '), { details: { problems } });
         await recordChange(deps, context, { action: 'upsertDuty', duty });
         await deps.store.upsertDuty(duty);
         resolverContext(context).trace.change = { action: 'upsertDuty', duty };

@@ -30,6 +30,8 @@ export interface OperationReads {
   readonly filters: Map<DatasetName, Set<string>>;
   /** Datasets reached through a relation or read at the root. */
   readonly datasets: Set<DatasetName>;
+  /** Relation fields followed, `Type.field` (policies/relation-rules.ts decides which may be). */
+  readonly relations: Set<string>;
   /** Root field names of the operation. */
   readonly rootFields: Set<string>;
   /** Coerced variable values (for resolvers and audit). */
@@ -103,6 +105,7 @@ function walkOperation(
     reads: new Map(),
     filters: new Map(),
     datasets: new Set(),
+    relations: new Set(),
     rootFields: new Set(),
     variables,
   };
@@ -150,8 +153,10 @@ function walkOperation(
       }
       const dataset = TYPE_DATASET[parent.name];
       const relation = RELATIONS[`${parent.name}.${fieldName}`];
-      if (relation) result.datasets.add(relation);
-      else if (dataset) add(result.reads, dataset, fieldName);
+      if (relation) {
+        result.datasets.add(relation);
+        result.relations.add(`${parent.name}.${fieldName}`);
+      } else if (dataset) add(result.reads, dataset, fieldName);
       if (selection.selectionSet) {
         const type = getNamedType(fieldDef.type);
         if (isObjectType(type)) walk(selection.selectionSet, type, depth + 1, spreads);

@@ -168,9 +168,13 @@ export async function switchableHttpSource(upstream?: string): Promise<Switchabl
     }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const answer = await fetch(`${state.upstream}${req.url}`, {
+    // The upstream's URL may carry its credential (the demo service's does): sent as Basic auth.
+    const target = new URL(`${state.upstream}${req.url}`);
+    const auth: Record<string, string> = target.password ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` } : {};
+    target.username = target.password = '';
+    const answer = await fetch(target, {
       method: req.method,
-      headers: { 'content-type': req.headers['content-type'] ?? 'application/json', accept: 'application/json' },
+      headers: { 'content-type': req.headers['content-type'] ?? 'application/json', accept: 'application/json', ...auth },
       body: req.method === 'GET' ? undefined : Buffer.concat(chunks),
     });
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));

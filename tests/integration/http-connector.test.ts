@@ -16,7 +16,14 @@ import { createSocialSecuritySchema } from '../../demo/source-schema.ts';
 import { HttpConnector } from '../../connectors/http/http-connector.ts';
 import type { HttpConnectorOptions } from '../../connectors/http/http-connector.ts';
 import type { LookupBody } from '../../connectors/http/http-protocol.ts';
-import { startSocialSecurityService } from '../../demo/social-security-service.ts';
+import { startSocialSecurityService, type SocialSecurityService } from '../../demo/social-security-service.ts';
+
+/** Headers of a request sent the way the gateway's connector sends it: with the service's credential. */
+function asGateway(service: SocialSecurityService, headers: Record<string, string> = {}): Record<string, string> {
+  const url = new URL(service.url);
+  const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  return { ...headers, authorization: `Basic ${basic}` };
+}
 
 
 const ALL: Scope = { streets: 'all', conditions: [] };
@@ -86,7 +93,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe.each(BACKENDS)('HttpConnector → social-security service on %s', (backend) => {
   let backendDb: Awaited<ReturnType<typeof openBackendDatabase>>;
-  let service: { url: string; close(): Promise<void> };
+  let service: SocialSecurityService;
   let requests: { path: string; body: unknown }[];
   let connector: HttpConnector;
 
@@ -119,6 +126,48 @@ describe.each(BACKENDS)('HttpConnector → social-security service on %s', (back
     expect(requests.map((r) => r.path)).toEqual(['/health']);
   });
 
+  it('gives a local caller without the credential nothing: 401 on every route, no account data', async () => {
+    const everyone = JSON.stringify({ by: 'idNumber', keys: ACCOUNTS.map((a) => a.idNumber), fields: ['pensionStatus', 'monthlyPension', 'employer'], conditions: [] });
+    const json = { 'content-type': 'application/json' };
+    const credential = decodeURIComponent(new URL(service.url).password);
+    const attempts: [string, RequestInit][] = [
+      ['/lookup', { method: 'POST', headers: json, body: everyone }],
+      ['/find', { method: 'POST', headers: json, body: JSON.stringify({ fields: ['idNumber', 'employer'], first: 1000 }) }],
+      ['/health', {}],
+      ['/lookup', { method: 'POST', headers: { ...json, authorization: 'Bearer not-the-credential-but-long-enough-0123456789' }, body: everyone }],
+      ['/lookup', { method: 'POST', headers: { ...json, authorization: `Basic ${Buffer.from('gateway:wrong').toString('base64')}` }, body: everyone }],
+      ['/lookup', { method: 'POST', headers: { ...json, authorization: `Basic ${Buffer.from(credential).toString('base64')}` }, body: everyone }],
+      ['/lookup', { method: 'POST', headers: { ...json, authorization: credential }, body: everyone }],
+    ];
+    for (const [path, init] of attempts) {
+      const response = await fetch(`${service.origin}${path}`, init);
+      const text = await response.text();
+      expect(response.status, `${path} ${JSON.stringify(init.headers)}`).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
+      expect(JSON.parse(text)).toEqual({ error: { code: 'UNAUTHORIZED', message: 'credential required' } });
+      for (const a of ACCOUNTS) expect(text).not.toContain(a.idNumber);
+    }
+    // The credential itself opens it, as Basic (what the connector sends) or as a bearer token.
+    const bearer = await fetch(`${service.origin}/lookup`, { method: 'POST', headers: { ...json, authorization: `Bearer ${credential}` }, body: everyone });
+    expect(bearer.status).toBe(200);
+    expect(((await bearer.json()) as { rows: unknown[] }).rows).toHaveLength(ACCOUNTS.length);
+  });
+
+  it('refuses a connector that was not given the credential, and each start makes its own', async () => {
+    const c = newConnector({ baseUrl: service.origin, retries: 0 });
+    await expect(c.lookup({ scope: ALL, by: 'idNumber', keys: [ACCOUNTS[0].idNumber], fields: ['employer'] })).rejects.toMatchObject({ kind: 'bad-response' });
+    await expect(c.health()).rejects.toBeInstanceOf(ConnectorError);
+    const second = await startSocialSecurityService({ db: backendDb.db });
+    try {
+      expect(new URL(second.url).password).not.toBe(new URL(service.url).password);
+      expect(new URL(second.url).password.length).toBeGreaterThanOrEqual(32);
+      const stale = newConnector({ baseUrl: service.url.replace(service.origin.slice('http://'.length), second.origin.slice('http://'.length)), retries: 0 });
+      await expect(stale.health()).rejects.toBeInstanceOf(ConnectorError);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('returns only the requested fields (plus the lookup key)', async () => {
     const c = newConnector();
     const wanted = [ACCOUNTS[0], ACCOUNTS[1], ACCOUNTS[2]];
@@ -130,9 +179,9 @@ describe.each(BACKENDS)('HttpConnector → social-security service on %s', (back
   });
 
   it('the service itself projects: a raw request for one field gets no other account field', async () => {
-    const response = await fetch(`${service.url}/lookup`, {
+    const response = await fetch(`${service.origin}/lookup`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: asGateway(service, { 'content-type': 'application/json' }),
       body: JSON.stringify({ by: 'idNumber', keys: [ACCOUNTS[1].idNumber], fields: ['employer'], conditions: [] } satisfies LookupBody),
     });
     expect(response.status).toBe(200);
@@ -229,7 +278,7 @@ describe.each(BACKENDS)('HttpConnector → social-security service on %s', (back
     expect(requests).toHaveLength(0);
 
     const post = (path: string, body: string) =>
-      fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      fetch(`${service.origin}${path}`, { method: 'POST', headers: asGateway(service, { 'content-type': 'application/json' }), body });
     const cases: [string, string][] = [
       ['/lookup', JSON.stringify({ by: 'idNumber', keys: ['x'], fields: ['pensionStatus', 'id_number'], conditions: [] })],
       ['/lookup', JSON.stringify({ by: 'idNumber', keys: ['x'], fields: ['pensionStatus'], conditions: [{ field: 'rid', op: 'gt', value: 0 }] })],
@@ -405,16 +454,16 @@ describe('HttpConnector against failing sources', () => {
     const service = await startSocialSecurityService({ db, onError: (e) => logged.push(e) });
     try {
       await db.destroy();
-      const response = await fetch(`${service.url}/lookup`, {
+      const response = await fetch(`${service.origin}/lookup`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: asGateway(service, { 'content-type': 'application/json' }),
         body: JSON.stringify({ by: 'idNumber', keys: ['x'], fields: ['pensionStatus'], conditions: [] }),
       });
       expect(response.status).toBe(503);
       const text = await response.text();
       expect(text).not.toMatch(/select|social_security\.account|closed|\.ts/i);
       expect(JSON.parse(text)).toEqual({ error: { code: 'UNAVAILABLE', message: expect.any(String) } });
-      expect((await fetch(`${service.url}/health`)).status).toBe(503);
+      expect((await fetch(`${service.origin}/health`, { headers: asGateway(service) })).status).toBe(503);
       const requests: unknown[] = [];
       const c = httpConnector(service.url, { retries: 1, onRequest: (r) => requests.push(r) });
       await expect(c.lookup(LOOKUP)).rejects.toMatchObject({ kind: 'unavailable' });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { migrateStore } from '../../gateway/store/databases.ts';
 import { PolicyStore } from '../../policies/policy-store.ts';
-import { loadPolicyDirectory } from '../../policies/policy-files.ts';
+import { loadPolicyDirectory } from '../../policies/policy-files/load-policy-directory.ts';
 import { openBackendDatabase } from '../backends.ts';
 
 describe.runIf(!!process.env.TEST_DATABASE_URL)('policy files synced by instances starting together (real PostgreSQL)', () => {

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateStore } from '../../gateway/store/databases.ts';
 import { PolicyStore } from '../../policies/policy-store.ts';
-import { CasbinAuthorizer } from '../../policies/authorizer.ts';
-import type { GrantDef } from '../../policies/policy-files.ts';
+import { CasbinAuthorizer } from '../../policies/casbin/casbin-authorizer.ts';
+import type { GrantDef } from '../../policies/policy-definitions.ts';
 import { openBackendDatabase } from '../backends.ts';
 
 const OURS = '310101990';
