@@ -41,6 +41,42 @@ export function isCalendarDate(value: unknown): value is string {
   return typeof value === 'string' && parseCalendarDate(value) !== undefined;
 }
 
+/** Days from 1970-01-01 to y-m-d, proleptic Gregorian, no time zones (H. Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** `[year, month, day]` of a day number (H. Hinnant's civil_from_days). */
+export function civilFromDays(z: number): [number, number, number] {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp + (mp < 10 ? 3 : -9);
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/** `YYYY-MM-DD` of a day number. */
+export function dateOfDay(days: number): string {
+  const [y, m, d] = civilFromDays(days);
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** The day number of a `YYYY-MM-DD` date; throws on text that is not a real day. */
+export function dayOfDate(date: string): number {
+  const parsed = parseCalendarDate(date);
+  if (!parsed) throw new RangeError('expected a YYYY-MM-DD date naming a real day');
+  return daysFromCivil(...parsed);
+}
+
 /** Today's date in the city's time zone, `YYYY-MM-DD`. */
 export function todayInCity(now: Date = new Date()): string {
   return new Date(now.getTime() + CITY_OFFSET_MINUTES * 60_000).toISOString().slice(0, 10);

@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ageOn, civilFromDays, daysFromCivil } from '../../core/time.ts';
+import { genderOfIdNumber, idCheckCharacter, isValidIdNumber } from '../../demo/synthetic/id-number.ts';
 import {
-  ageOn,
-  civilFromDays,
   collectSyntheticData,
-  daysFromCivil,
   DEFAULT_REFERENCE_DATE,
   generateSyntheticData,
-  genderOfIdNumber,
-  idCheckCharacter,
-  isValidIdNumber,
   SYNTHETIC_STREET_CODES,
   type AccountRow,
   type HouseRow,
