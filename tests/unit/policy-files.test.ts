@@ -10,6 +10,7 @@ import { grantValidity, isGrantActive, validateDuty, validateGrant } from '../..
 import type { DutyDef, GrantDef, PolicySet } from '../../policies/policy-definitions.ts';
 import { DEFAULT_POLICY_DIR, loadPolicyDirectory } from '../../policies/policy-files/load-policy-directory.ts';
 import { overlapWarnings } from '../../policies/policy-files/overlap-warnings.ts';
+import { relationWarnings } from '../../policies/policy-files/relation-warnings.ts';
 import { checkPolicyTexts, parseDutiesFile, parseGrantsFile, validatePolicySet } from '../../policies/policy-files/parse-policy-files.ts';
 import type { PolicyProblem } from '../../policies/policy-files/yaml-locations.ts';
 
@@ -455,6 +456,40 @@ describe('overlapWarnings: grants whose row conditions differ', () => {
     expect(warn(base('a', elderly), base('b', { duty: 'minimum-living-assistance' }))).toEqual([]);
     expect(warn(base('a', elderly), base('b', { fields: { name: 'full', phone: 'full', streetCode: 'full' } }))).toEqual([]);
     expect(overlapWarnings(shipped.set)).toEqual([]);
+  });
+});
+
+describe('relationWarnings: a relation into rows a condition narrows', () => {
+  const grant = (id: string, dataset: GrantDef['dataset'], extra: Partial<GrantDef> = {}): GrantDef => ({
+    id,
+    owner: dataset === 'housing' ? 'dept:housing' : 'dept:public-security',
+    dataset,
+    duty: 'rental-registration',
+    streets: ['310101002'],
+    fields: { id: 'full', streetCode: 'full' },
+    rows: null,
+    validFrom: null,
+    validUntil: null,
+    ...extra,
+  });
+  const publicHousingHidden = { rows: { field: 'tenure', op: 'in', value: ['owned', 'rented'] } as const };
+  const warn = (...grants: GrantDef[]) => relationWarnings({ duties: shipped.set.duties, grants }, () => ({ file: 'grants/x.yaml', line: 7 }));
+
+  it('warns of the relation the gateway will refuse, naming both grants', () => {
+    const warnings = warn(grant('people', 'population'), grant('dwellings', 'housing', publicHousingHidden));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ file: 'grants/x.yaml', line: 7 });
+    expect(warnings[0]!.message).toMatch(/^warning: grant 'dwellings' .* grant 'people' .* population\.household is refused/);
+  });
+
+  it('stays quiet without a condition, across duties or streets, or when an unconditioned grant admits every row; warns both ways', () => {
+    expect(warn(grant('people', 'population'), grant('dwellings', 'housing'))).toEqual([]);
+    expect(warn(grant('people', 'population', { duty: 'grid-inspection' }), grant('dwellings', 'housing', publicHousingHidden))).toEqual([]);
+    expect(warn(grant('people', 'population', { streets: ['310101013'] }), grant('dwellings', 'housing', publicHousingHidden))).toEqual([]);
+    expect(warn(grant('people', 'population'), grant('dwellings', 'housing', publicHousingHidden), grant('all-dwellings', 'housing'))).toEqual([]);
+    // The other way round too: an empty residents list would say everyone living there is under 65.
+    const residents = warn(grant('elderly', 'population', { rows: { field: 'age', op: 'gte', value: 65 } }), grant('dwellings', 'housing'));
+    expect(residents.map((w) => w.message)).toEqual([expect.stringMatching(/grant 'elderly' .* grant 'dwellings' .* housing\.residents is refused/)]);
   });
 });
 
