@@ -51,6 +51,18 @@ export function ownsDataset(org: string, dataset: string): boolean {
  * does not parse (validate first).
  */
 export function grantValidity(grant: Pick<GrantDef, 'validFrom' | 'validUntil'>): { from: number | null; until: number | null } {
+  // Plans read every grant's bounds on each compile: remember them per grant (and per text, so a
+  // changed bound is read again).
+  const known = VALIDITY.get(grant);
+  if (known && known.validFrom === grant.validFrom && known.validUntil === grant.validUntil) return known.period;
+  const period = Object.freeze(readValidity(grant));
+  VALIDITY.set(grant, { validFrom: grant.validFrom, validUntil: grant.validUntil, period });
+  return period;
+}
+
+const VALIDITY = new WeakMap<object, { validFrom: string | null; validUntil: string | null; period: { from: number | null; until: number | null } }>();
+
+function readValidity(grant: Pick<GrantDef, 'validFrom' | 'validUntil'>): { from: number | null; until: number | null } {
   const read = (value: string | null | undefined, edge: 'start' | 'end', key: string): number | null => {
     if (value === null || value === undefined) return null;
     const ms = parseCityInstant(value, edge);
