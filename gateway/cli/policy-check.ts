@@ -2,8 +2,10 @@
  * `npm run policy:check [dir]`: validate the policy-as-code files (default: the shipped `policies/`).
  *
  * Prints one `file:line: message` per problem and exits 1 when there is any; otherwise prints a
- * summary and exits 0. Warnings (`file:line: warning: …`, e.g. overlapping grants with different
- * row conditions) are printed too but do not fail the check. Exit 2 when the check itself could
+ * summary and exits 0. The rules are the admission rules the admin API applies too
+ * (`policies/grant-admission.ts`). Warnings (`file:line: warning: …`: overlapping grants with
+ * different row conditions, or grant pairs under which the gateway refuses a relation such as
+ * Person.household) are printed too but do not fail the check. Exit 2 when the check itself could
  * not run.
  */
 import path from 'node:path';
