@@ -32,8 +32,11 @@ const INDEXED_MATCHER_PREFIX = '(p_sub==r_sub||p_sub=="*")&&p_dom==r_dom&&';
 
 export const MODEL_PATH = fileURLToPath(new URL('../model.conf', import.meta.url));
 
+/** What the authorizer reads of the policy store: its version, duties, grants and Casbin lines. */
+export type PolicySource = Pick<PolicyStore, 'version' | 'duties' | 'grants' | 'casbinRules'>;
+
 export interface CasbinAuthorizerOptions {
-  readonly store: PolicyStore;
+  readonly store: PolicySource;
   /** Called after every successful reload (metrics, logs). */
   readonly onReload?: (version: number, ms: number) => void;
   /** Called when a reload fails; the authorizer then refuses to decide until one succeeds. */

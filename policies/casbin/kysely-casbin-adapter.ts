@@ -8,7 +8,7 @@ import type { PolicyStore } from '../policy-store.ts';
 
 /** Casbin's Adapter over the store's `casbin_rule` table. Writes go through {@link PolicyStore}. */
 export class KyselyCasbinAdapter implements Adapter {
-  constructor(private readonly store: PolicyStore) {}
+  constructor(private readonly store: Pick<PolicyStore, 'casbinRules'>) {}
 
   async loadPolicy(model: Model): Promise<void> {
     // Lines are unique by construction (each names its grant), so they go into the model in bulk:

@@ -2,14 +2,35 @@
  * The authorizer decides a plan on the lines of its (duty, street) and the duty's all-streets lines
  * only. These cases put lines next to each other that differ in exactly one of duty, street or
  * grant validity: an index that left out a line that can match shows as a wrong decision (lines it
- * wrongly kept would still be filtered out by Casbin's matcher, and must be).
+ * wrongly kept would still be filtered out by Casbin's matcher, and must be). No database: the
+ * authorizer reads its narrow PolicySource port, here in memory, through the real Casbin adapter.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateStore } from '../../gateway/store/databases.ts';
-import { PolicyStore } from '../../policies/policy-store.ts';
-import { CasbinAuthorizer } from '../../policies/casbin/casbin-authorizer.ts';
-import type { GrantDef } from '../../policies/policy-definitions.ts';
-import { openBackendDatabase } from '../backends.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admitGrant } from '../../policies/grant-admission.ts';
+import { CasbinAuthorizer, type PolicySource } from '../../policies/casbin/casbin-authorizer.ts';
+import type { DutyDef, GrantDef } from '../../policies/policy-definitions.ts';
+import { casbinLines, type StoredGrant } from '../../policies/policy-store.ts';
+
+/** The policy store as the authorizer reads it, in memory: lines derived from grants as the store derives them. */
+function memoryPolicies(): PolicySource & { upsertDuty(duty: DutyDef): Promise<void>; createGrant(grant: GrantDef, by: string): Promise<void> } {
+  const duties = new Map<string, DutyDef>();
+  const grants = new Map<string, StoredGrant>();
+  let version = 0;
+  return {
+    version: async () => version,
+    duties: async () => [...duties.values()],
+    grants: async () => [...grants.values()],
+    casbinRules: async () => [...grants.values()].flatMap((g) => casbinLines(g).map((line) => ['p', ...line])),
+    async upsertDuty(duty) {
+      duties.set(duty.id, duty);
+      version++;
+    },
+    async createGrant(grant, by) {
+      grants.set(grant.id, { ...admitGrant(grant), origin: 'api', createdBy: by, createdAt: new Date(0).toISOString(), revokedAt: null, revokedBy: null });
+      version++;
+    },
+  } as PolicySource & { upsertDuty(duty: DutyDef): Promise<void>; createGrant(grant: GrantDef, by: string): Promise<void> };
+}
 
 const OURS = '310101990';
 const OTHER = '310101991';
@@ -21,14 +42,10 @@ function grant(id: string, streets: GrantDef['streets'], duty: string, fields: G
 }
 
 describe('authorizer: plans decided on their own lines', () => {
-  let close: () => Promise<void>;
   let authorizer: CasbinAuthorizer;
 
   beforeAll(async () => {
-    const opened = await openBackendDatabase('pglite');
-    close = opened.close;
-    await migrateStore(opened.db);
-    const store = new PolicyStore(opened.db);
+    const store = memoryPolicies();
     for (const id of [DUTY, OTHER_DUTY]) await store.upsertDuty({ id, title: id, delegatedBy: 'dept:civil-affairs', streets: 'all' });
     await store.createGrant(grant('g-ours-name', [OURS], DUTY, { name: 'full' }), 'test');
     await store.createGrant(grant('g-all-phone', 'all', DUTY, { phone: 'masked' }), 'test');
@@ -49,7 +66,6 @@ describe('authorizer: plans decided on their own lines', () => {
     authorizer = await CasbinAuthorizer.create({ store });
   });
 
-  afterAll(async () => close?.());
 
   const access = (org: string, duty: string, field: string) => authorizer.explain(`street:${org}`, duty, [`population.${field}`])[0]!;
 
