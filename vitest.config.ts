@@ -2,8 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 /** Tests that need no database, no service and no seeded gateway: `npm test -- --project unit`. */
 const UNIT = ['tests/unit/**/*.test.ts'];
-/** Unit-folder tests that still open a database. */
-const NEEDS_DATABASE = ['tests/unit/authorizer-index.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -18,9 +16,9 @@ export default defineConfig({
     // Two cores: keep PGlite instances and real-server tests from starving each other.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT, exclude: [...NEEDS_DATABASE, '**/node_modules/**'] } },
+      { extends: true, test: { name: 'unit', include: UNIT } },
       // Everything else: PGlite always, real PostgreSQL and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set.
-      { extends: true, test: { name: 'integration', include: ['tests/!(unit)/**/*.test.ts', ...NEEDS_DATABASE] } },
+      { extends: true, test: { name: 'integration', include: ['tests/!(unit)/**/*.test.ts'] } },
     ],
   },
 });
