@@ -8,6 +8,7 @@
 import type { JsonValue } from '../core/canonical-json.ts';
 import type { AuditEventInput } from './audit-event.ts';
 import type { EventContent } from './audit-encoding.ts';
+import type { HashAlgorithm } from './audit-crypto.ts';
 
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 const BAD = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -56,6 +57,8 @@ export interface ContentContext {
   readonly chainId: string;
   readonly instance: string;
   readonly hashSubject: (idNumber: string) => string;
+  /** The chain's hash algorithm (recorded in each event). */
+  readonly hashAlgorithm: HashAlgorithm;
   /** When the event carries no valid start time. */
   readonly now: () => Date;
 }
@@ -82,5 +85,6 @@ export function eventContent(event: AuditEventInput, context: ContentContext): E
     change: event.change === undefined || event.change === null ? null : toJsonValue(event.change),
     requestId: clean(String(event.requestId)),
     instance: context.instance,
+    hashAlg: context.hashAlgorithm,
   };
 }

@@ -6,8 +6,8 @@
  * (`{"hash":"…",` + the canonical JSON without its `{`), so the stored row is read from exactly the
  * bytes that were hashed; `audit_append` (migration 0003) maps the canonical keys onto the columns.
  */
-import crypto from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.ts';
+import { digestHex, hashAlgorithmOf, type HashAlgorithm } from './audit-crypto.ts';
 import type { AuditRecord } from './audit-rows.ts';
 
 /** `prevHash` of the first event of every chain. */
@@ -33,7 +33,10 @@ export interface CanonicalPieces {
 }
 export const CANONICAL_END = '","v":1}';
 
-/** Each field of an event's content as JSON text (canonical for `change`). */
+/**
+ * Each field of an event's content as JSON text (canonical for `change`); `hashAlg` as the whole
+ * `,"hashAlg":"sm3"` member, or nothing for SHA-256 (whose events never carried the member).
+ */
 type EncodedContent = { readonly [K in keyof EventContent]: string };
 
 export function encodeContent(r: EventContent, startedAtIso: string): EncodedContent {
@@ -49,6 +52,7 @@ export function encodeContent(r: EventContent, startedAtIso: string): EncodedCon
     operationName: str(r.operationName),
     operationHash: str(r.operationHash),
     fields: strs(r.fields),
+    hashAlg: r.hashAlg === 'sha256' ? '' : `,"hashAlg":${str(r.hashAlg)}`,
     decision: str(r.decision),
     reason: str(r.reason),
     rows: String(r.rows),
@@ -63,7 +67,7 @@ export function canonicalPieces(e: EncodedContent): CanonicalPieces {
   return {
     head:
       `{"actorOrg":${e.actorOrg},"actorRoles":${e.actorRoles},"actorSub":${e.actorSub},"chainId":${e.chainId}` +
-      `,"change":${e.change},"decision":${e.decision},"durationMs":${e.durationMs},"fields":${e.fields}` +
+      `,"change":${e.change},"decision":${e.decision},"durationMs":${e.durationMs},"fields":${e.fields}${e.hashAlg}` +
       `,"instance":${e.instance},"operationHash":${e.operationHash},"operationName":${e.operationName}` +
       `,"operationType":${e.operationType},"prevHash":"`,
     middle: `","purpose":${e.purpose},"reason":${e.reason},"requestId":${e.requestId},"rows":${e.rows},"seq":`,
@@ -71,19 +75,17 @@ export function canonicalPieces(e: EncodedContent): CanonicalPieces {
   };
 }
 
-export const sha256Hex: (text: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
-
 /**
  * The canonical encoding (version 1) of an event, the input of its hash: exactly
  * {@link canonicalJson} of this object (keys in sorted order), times as ISO-8601 UTC with
  * milliseconds, hashes as lower-case hex:
  *
- * `{actorOrg, actorRoles, actorSub, chainId, change, decision, durationMs, fields, instance,
- *   operationHash, operationName, operationType, prevHash, purpose, reason, requestId, rows, seq,
- *   startedAt, subjectHashes, time, v: 1}`
+ * `{actorOrg, actorRoles, actorSub, chainId, change, decision, durationMs, fields, [hashAlg,]
+ *   instance, operationHash, operationName, operationType, prevHash, purpose, reason, requestId,
+ *   rows, seq, startedAt, subjectHashes, time, v: 1}`
+ *
+ * `hashAlg` is there only when the event is hashed with SM3 (`"sm3"`): the algorithm is then part
+ * of what is hashed, and SHA-256 events keep exactly the bytes they always had.
  *
  * It is written out piecewise because the writer runs it once per event on the hot path; a test
  * checks it equals the generic form.
@@ -93,9 +95,16 @@ export function canonicalEncoding(r: Omit<AuditRecord, 'hash'>): string {
   return `${p.head}${r.prevHash}${p.middle}${r.seq}${p.tail}${r.time.toISOString()}${CANONICAL_END}`;
 }
 
-/** Lower-case hex SHA-256 of the event's canonical encoding (UTF-8). */
+/** Lower-case hex digest of the event's canonical encoding (UTF-8), with the event's own algorithm. */
 export function eventHash(r: Omit<AuditRecord, 'hash'>): string {
-  return sha256Hex(canonicalEncoding(r));
+  // A stored algorithm name that is neither: no hash matches it (the event reads as altered).
+  if (hashAlgorithmOf(r.hashAlg) === undefined) return `unknown hash algorithm ${String(r.hashAlg)}`;
+  return digestHex(r.hashAlg, canonicalEncoding(r));
+}
+
+/** The hash of a placed event's canonical text: what the writer computes on the hot path. */
+export function chainHash(algorithm: HashAlgorithm, canonical: string): string {
+  return digestHex(algorithm, canonical);
 }
 
 

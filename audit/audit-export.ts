@@ -33,6 +33,7 @@ export function exportObject(r: AuditRecord): Record<string, unknown> {
     instance: r.instance,
     prevHash: r.prevHash,
     hash: r.hash,
+    hashAlg: r.hashAlg,
   };
 }
 
@@ -40,7 +41,7 @@ export function exportObject(r: AuditRecord): Record<string, unknown> {
 export const CSV_COLUMNS: readonly string[] = [
   'chainId', 'seq', 'time', 'startedAt', 'durationMs', 'actorSub', 'actorOrg', 'actorRoles', 'purpose', 'operationType',
   'operationName', 'operationHash', 'fields', 'decision', 'reason', 'rows', 'subjectHashes', 'change', 'requestId',
-  'instance', 'prevHash', 'hash',
+  'instance', 'prevHash', 'hash', 'hashAlg',
 ];
 
 /**

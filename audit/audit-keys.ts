@@ -1,8 +1,9 @@
 /**
  * The audit trail's two keys, both kept in files outside the database:
  *
- * - the Ed25519 signing key (`AUDIT_SIGNING_KEY`, PKCS#8 PEM, mode 0600) that signs chain
- *   checkpoints, with its public half in `<signingKeyFile>.pub` (SPKI PEM). Verification trusts
+ * - the signing key that signs chain checkpoints, with its public half in `<file>.pub` (SPKI PEM):
+ *   Ed25519 by default (`AUDIT_SIGNING_KEY`, PKCS#8 PEM, mode 0600), SM2 with `AUDIT_CRYPTO=sm`
+ *   (`AUDIT_SM2_SIGNING_KEY`, PKCS#8 PEM, see `sm2-keys.ts`). Verification trusts
  *   the `.pub` file only, never a key found in the database: whoever can write the database must
  *   not be able to re-sign a rewritten chain. The `.pub` file may hold several PEM blocks (keys of
  *   other instances, or retired keys after a rotation); a checkpoint names its key by fingerprint.
@@ -16,13 +17,38 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AuditCryptoName, SignatureAlgorithm } from './audit-crypto.ts';
+import {
+  generateSm2KeyPem,
+  isSm2Der,
+  pemBlocks,
+  sm2Fingerprint,
+  sm2PrivateKeyFromPkcs8,
+  sm2PublicKeyFromSpki,
+  sm2PublicKeyPem,
+  type Sm2PrivateKey,
+  type Sm2PublicKey,
+} from './sm2-keys.ts';
 
-export interface SigningKey {
+export interface Ed25519SigningKey {
+  readonly algorithm: 'ed25519';
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   /** Fingerprint of the public key, stored with every checkpoint. */
   readonly keyId: string;
 }
+
+export interface Sm2SigningKey {
+  readonly algorithm: 'sm2';
+  readonly privateKey: Sm2PrivateKey;
+  readonly publicKey: Sm2PublicKey;
+  readonly keyId: string;
+}
+
+export type SigningKey = Ed25519SigningKey | Sm2SigningKey;
+
+/** A trusted checkpoint key: an Ed25519 KeyObject or an SM2 public key. */
+export type AuditPublicKey = KeyObject | Sm2PublicKey;
 
 export interface AuditKeys {
   /** Signs this instance's checkpoints. */
@@ -33,12 +59,17 @@ export interface AuditKeys {
    * The TRUSTED public keys, read from `<signingKeyFile>.pub` (not derived from the private key,
    * not from the database): what {@link verifyAudit} must be given.
    */
-  readonly publicKey: readonly KeyObject[];
+  readonly publicKey: readonly AuditPublicKey[];
 }
 
 export interface LoadKeyOptions {
   /** Generate the key file (and its `.pub`) when missing. Only for the embedded mode. */
   readonly create?: boolean;
+}
+
+export interface LoadSigningKeyOptions extends LoadKeyOptions {
+  /** The algorithm the file must hold (and a new file gets). Default Ed25519. */
+  readonly algorithm?: SignatureAlgorithm;
 }
 
 export class AuditKeyError extends Error {
@@ -50,8 +81,9 @@ export function publicKeyFileFor(signingKeyFile: string): string {
   return `${signingKeyFile}.pub`;
 }
 
-/** `ed25519:` + hex SHA-256 of the public key's SPKI DER encoding. */
-export function publicKeyFingerprint(publicKey: KeyObject): string {
+/** `ed25519:` + hex SHA-256 of the public key's SPKI DER encoding; `sm2:` + hex SM3 of it for SM2. */
+export function publicKeyFingerprint(publicKey: AuditPublicKey): string {
+  if ('algorithm' in publicKey) return sm2Fingerprint(publicKey);
   const der = publicKey.export({ type: 'spki', format: 'der' });
   return `ed25519:${crypto.createHash('sha256').update(der).digest('hex')}`;
 }
@@ -67,15 +99,28 @@ function writeNew(file: string, content: string, mode: number): void {
 }
 
 /**
- * Loads the Ed25519 signing key from `file`, or (with `create`) generates it once. Also writes
- * `<file>.pub` when it is missing, so that the trusted public key always sits beside the private one.
+ * Loads the signing key from `file` (Ed25519, or SM2 with `algorithm: 'sm2'`), or (with `create`)
+ * generates it once. Also writes `<file>.pub` when it is missing, so that the trusted public key
+ * always sits beside the private one.
  */
-export function loadSigningKey(file: string, options: LoadKeyOptions = {}): SigningKey {
+export function loadSigningKey(file: string, options: LoadSigningKeyOptions = {}): SigningKey {
+  const algorithm = options.algorithm ?? 'ed25519';
   if (!fs.existsSync(file)) {
-    if (!options.create) throw new AuditKeyError(`audit signing key file ${file} does not exist (set AUDIT_SIGNING_KEY)`);
-    const { privateKey } = crypto.generateKeyPairSync('ed25519');
-    writeNew(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
+    const variable = algorithm === 'sm2' ? 'AUDIT_SM2_SIGNING_KEY' : 'AUDIT_SIGNING_KEY';
+    if (!options.create) throw new AuditKeyError(`audit signing key file ${file} does not exist (set ${variable})`);
+    const pem =
+      algorithm === 'sm2'
+        ? generateSm2KeyPem().privatePem
+        : crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeNew(file, pem, 0o600);
   }
+  const text = fs.readFileSync(file, 'utf8');
+  const der = pemBlocks(text, 'PRIVATE KEY')[0];
+  if (der && isSm2Der(der)) {
+    if (algorithm !== 'sm2') throw new AuditKeyError(`audit signing key in ${file} is an SM2 key, expected ${algorithm}`);
+    return loadSm2SigningKey(file, der);
+  }
+  if (algorithm === 'sm2') throw new AuditKeyError(`audit signing key in ${file} is not an SM2 private key (PKCS#8 PEM)`);
   let privateKey: KeyObject;
   try {
     privateKey = crypto.createPrivateKey(fs.readFileSync(file));
@@ -88,31 +133,47 @@ export function loadSigningKey(file: string, options: LoadKeyOptions = {}): Sign
   const publicKey = crypto.createPublicKey(privateKey);
   const pubFile = publicKeyFileFor(file);
   if (!fs.existsSync(pubFile)) writeNew(pubFile, publicKey.export({ type: 'spki', format: 'pem' }).toString(), 0o644);
-  return { privateKey, publicKey, keyId: publicKeyFingerprint(publicKey) };
+  return { algorithm: 'ed25519', privateKey, publicKey, keyId: publicKeyFingerprint(publicKey) };
+}
+
+function loadSm2SigningKey(file: string, der: Buffer): Sm2SigningKey {
+  let privateKey: Sm2PrivateKey;
+  try {
+    privateKey = sm2PrivateKeyFromPkcs8(der);
+  } catch (error) {
+    throw new AuditKeyError(`audit signing key file ${file} does not hold a readable SM2 private key`, { cause: error });
+  }
+  const pubFile = publicKeyFileFor(file);
+  if (!fs.existsSync(pubFile)) writeNew(pubFile, sm2PublicKeyPem(privateKey.publicKey), 0o644);
+  return { algorithm: 'sm2', privateKey, publicKey: privateKey.publicKey, keyId: sm2Fingerprint(privateKey.publicKey) };
 }
 
 /**
- * Reads the trusted public keys from a `.pub` file (one or more SPKI PEM blocks).
- * Throws {@link AuditKeyError} when the file is missing or holds no Ed25519 key.
+ * Reads the trusted public keys from a `.pub` file (one or more SPKI PEM blocks, Ed25519 or SM2).
+ * Throws {@link AuditKeyError} when the file is missing or holds no such key.
  */
-export function loadPublicKeys(pubFile: string): KeyObject[] {
+export function loadPublicKeys(pubFile: string): AuditPublicKey[] {
   let text: string;
   try {
     text = fs.readFileSync(pubFile, 'utf8');
   } catch (error) {
     throw new AuditKeyError(`audit public key file ${pubFile} cannot be read`, { cause: error });
   }
-  const blocks = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
-  const keys = blocks.map((pem) => {
+  const keys: AuditPublicKey[] = [];
+  for (const der of pemBlocks(text, 'PUBLIC KEY')) {
     try {
-      return crypto.createPublicKey(pem);
+      if (isSm2Der(der)) {
+        keys.push(sm2PublicKeyFromSpki(der));
+        continue;
+      }
+      const key = crypto.createPublicKey({ key: der, format: 'der', type: 'spki' });
+      if (key.asymmetricKeyType === 'ed25519') keys.push(key);
     } catch (error) {
       throw new AuditKeyError(`audit public key file ${pubFile} holds an unreadable key`, { cause: error });
     }
-  });
-  const ed = keys.filter((k) => k.asymmetricKeyType === 'ed25519');
-  if (ed.length === 0) throw new AuditKeyError(`audit public key file ${pubFile} holds no Ed25519 public key`);
-  return ed;
+  }
+  if (keys.length === 0) throw new AuditKeyError(`audit public key file ${pubFile} holds no Ed25519 or SM2 public key`);
+  return keys;
 }
 
 /** Loads the HMAC subject key from `file`, or (with `create`) generates it once (mode 0600). */
@@ -133,17 +194,43 @@ export function loadSubjectKey(file: string, options: LoadKeyOptions = {}): Buff
 /** Where a configuration keeps the audit keys (the gateway's Config has this shape). */
 export interface AuditKeyFiles {
   readonly databaseUrl?: string | undefined;
-  readonly audit: { readonly signingKeyFile: string; readonly subjectKeyFile: string };
+  readonly audit: {
+    readonly signingKeyFile: string;
+    readonly subjectKeyFile: string;
+    /** `AUDIT_CRYPTO`; default `default` (Ed25519 signs). */
+    readonly crypto?: AuditCryptoName;
+    /** The SM2 signing key, used with `crypto: 'sm'`. */
+    readonly sm2SigningKeyFile?: string;
+  };
+}
+
+/** The key file that signs under this configuration, and its algorithm. */
+export function activeSigningKeyFile(config: AuditKeyFiles): { file: string; algorithm: SignatureAlgorithm } {
+  if (config.audit.crypto !== 'sm') return { file: config.audit.signingKeyFile, algorithm: 'ed25519' };
+  if (!config.audit.sm2SigningKeyFile) throw new AuditKeyError('AUDIT_CRYPTO=sm needs an SM2 signing key file (AUDIT_SM2_SIGNING_KEY)');
+  return { file: config.audit.sm2SigningKeyFile, algorithm: 'sm2' };
+}
+
+/**
+ * The trusted public keys of a configuration: the `.pub` file of the active signing key (which
+ * must exist), plus that of the other algorithm's key file when there is one, since a trail may
+ * hold checkpoints of both (before and after a move to `AUDIT_CRYPTO=sm`, or back).
+ */
+export function loadTrustedPublicKeys(config: AuditKeyFiles): AuditPublicKey[] {
+  const active = publicKeyFileFor(activeSigningKeyFile(config).file);
+  const files = [config.audit.signingKeyFile, config.audit.sm2SigningKeyFile].filter((f): f is string => !!f).map(publicKeyFileFor);
+  const keys = loadPublicKeys(active);
+  for (const file of files) if (file !== active && fs.existsSync(file)) keys.push(...loadPublicKeys(file));
+  return keys;
 }
 
 export function loadAuditKeys(config: AuditKeyFiles, options: LoadKeyOptions = {}): AuditKeys {
   const create = options.create ?? !config.databaseUrl;
-  const signingKey = loadSigningKey(config.audit.signingKeyFile, { create });
-  const publicKey = loadPublicKeys(publicKeyFileFor(config.audit.signingKeyFile));
+  const { file, algorithm } = activeSigningKeyFile(config);
+  const signingKey = loadSigningKey(file, { create, algorithm });
+  const publicKey = loadTrustedPublicKeys(config);
   if (!publicKey.some((k) => publicKeyFingerprint(k) === signingKey.keyId)) {
-    throw new AuditKeyError(
-      `the public key file ${publicKeyFileFor(config.audit.signingKeyFile)} does not hold the public half of ${config.audit.signingKeyFile}: checkpoints would not verify`,
-    );
+    throw new AuditKeyError(`the public key file ${publicKeyFileFor(file)} does not hold the public half of ${file}: checkpoints would not verify`);
   }
   return { signingKey, subjectKey: loadSubjectKey(config.audit.subjectKeyFile, { create }), publicKey };
 }

@@ -3,6 +3,7 @@
  * checkpoint, with their mapping from `audit_event` / `audit_checkpoint` rows (pg or PGlite).
  */
 import type { JsonValue } from '../core/canonical-json.ts';
+import { hashAlgorithmOf, type HashAlgorithm } from './audit-crypto.ts';
 
 /** One stored audit event, as hashed, read and exported. */
 export interface AuditRecord {
@@ -31,6 +32,8 @@ export interface AuditRecord {
   readonly change: JsonValue;
   readonly requestId: string;
   readonly instance: string;
+  /** The chain hash algorithm of this event (`hash_alg`; NULL, from before SM3 existed, is SHA-256). */
+  readonly hashAlg: HashAlgorithm;
 }
 
 /** A signed statement "chain `chainId` had head `headHash` at `seq`". */
@@ -42,7 +45,7 @@ export interface CheckpointRecord {
   /** `periodic`, `month-end` (last event before a new month) or `close`. */
   readonly kind: string;
   readonly keyId: string;
-  /** Base64 Ed25519 signature over {@link checkpointPayload}. */
+  /** Base64 signature over `checkpointPayload`: Ed25519, or SM2 (DER), as the `keyId` prefix says. */
   readonly signature: string;
 }
 
@@ -74,6 +77,8 @@ export function recordFromRow(row: Record<string, unknown>): AuditRecord {
     change: (row.change as JsonValue | undefined) ?? null,
     requestId: String(row.request_id),
     instance: String(row.instance),
+    // An unknown name is kept as it is: the event then fails verification instead of passing as SHA-256.
+    hashAlg: hashAlgorithmOf(row.hash_alg) ?? (String(row.hash_alg) as HashAlgorithm),
   };
 }
 

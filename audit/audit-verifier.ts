@@ -24,11 +24,11 @@
  * The verifier can run beside a live writer: it reads each chain's registered head first and checks
  * events up to it only; events appended meanwhile are left for the next run.
  */
-import type { KeyObject } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { publicKeyFingerprint } from './audit-keys.ts';
+import { publicKeyFingerprint, type AuditPublicKey } from './audit-keys.ts';
+import { ALGORITHM_LABELS, type HashAlgorithm, type SignatureAlgorithm } from './audit-crypto.ts';
 import { GENESIS_HASH, eventHash } from './audit-encoding.ts';
-import { checkpointSignatureValid } from './audit-checkpoint.ts';
+import { checkpointAlgorithm, checkpointSignatureValid } from './audit-checkpoint.ts';
 import { checkpointFromRow, recordFromRow, type AuditRecord, type CheckpointRecord } from './audit-rows.ts';
 
 export type IntegrityProblemKind =
@@ -61,6 +61,10 @@ export interface ChainIntegrity {
   readonly unsignedTail: number;
   /** Set when the chain's first events were retired (old partitions detached) up to this seq. */
   readonly archivedThrough: number | null;
+  /** The chain hash algorithms of the events checked. */
+  readonly hashAlgorithms: readonly HashAlgorithm[];
+  /** The signature algorithms of the checkpoints confirmed. */
+  readonly signatureAlgorithms: readonly SignatureAlgorithm[];
   readonly intact: boolean;
   readonly firstProblem?: IntegrityProblem;
 }
@@ -71,6 +75,8 @@ export interface IntegrityReport {
   readonly events: number;
   readonly checkpoints: number;
   readonly chains: readonly ChainIntegrity[];
+  /** Every algorithm checked, by name: `SHA-256`, `Ed25519`, `SM3`, `SM2` (hashes first). */
+  readonly algorithms: readonly string[];
   /** The first problem of the first damaged chain (chains in id order). */
   readonly firstProblem?: IntegrityProblem;
 }
@@ -93,11 +99,11 @@ export interface VerifyOptions {
  */
 export async function verifyAudit(
   db: Kysely<any>,
-  publicKey: KeyObject | readonly KeyObject[],
+  publicKey: AuditPublicKey | readonly AuditPublicKey[],
   options: VerifyOptions = {},
 ): Promise<IntegrityReport> {
-  const keys = new Map<string, KeyObject>();
-  for (const key of Array.isArray(publicKey) ? publicKey : [publicKey as KeyObject]) keys.set(publicKeyFingerprint(key), key);
+  const keys = new Map<string, AuditPublicKey>();
+  for (const key of Array.isArray(publicKey) ? publicKey : [publicKey as AuditPublicKey]) keys.set(publicKeyFingerprint(key), key);
   const settings: Required<VerifyOptions> = {
     batchSize: options.batchSize ?? 5000,
     maxUnsignedSpanMs: options.maxUnsignedSpanMs ?? 30_000,
@@ -113,8 +119,15 @@ export async function verifyAudit(
     events: chains.reduce((n, c) => n + c.events, 0),
     checkpoints: chains.reduce((n, c) => n + c.checkpoints, 0),
     chains,
+    algorithms: algorithmsOf(chains),
     firstProblem: damaged?.firstProblem,
   };
+}
+
+/** The names of the algorithms the chains were checked with, hashes first, in a fixed order. */
+function algorithmsOf(chains: readonly ChainIntegrity[]): string[] {
+  const used = new Set<string>(chains.flatMap((c) => [...c.hashAlgorithms, ...c.signatureAlgorithms]));
+  return (['sha256', 'sm3', 'ed25519', 'sm2'] as const).filter((a) => used.has(a)).map((a) => ALGORITHM_LABELS[a]);
 }
 
 /** Every chain id found in events, checkpoints or the registry (loose index scans, no full scan). */
@@ -234,7 +247,7 @@ class CheckpointCursor {
 async function verifyChain(
   db: Kysely<any>,
   chainId: string,
-  keys: ReadonlyMap<string, KeyObject>,
+  keys: ReadonlyMap<string, AuditPublicKey>,
   settings: Required<VerifyOptions>,
 ): Promise<ChainIntegrity> {
   const registered = await registeredHead(db, chainId);
@@ -253,6 +266,8 @@ async function verifyChain(
   let lastGoodTime: Date | undefined;
   let archivedThrough: number | null = null;
   let tailStart: AuditRecord | undefined; // first event after `lastGood`
+  const hashAlgorithms = new Set<HashAlgorithm>();
+  const signatureAlgorithms = new Set<SignatureAlgorithm>();
 
   const checkSignature = (cp: CheckpointRecord): boolean => {
     const key = keys.get(cp.keyId);
@@ -264,6 +279,7 @@ async function verifyChain(
       report(cp.seq, 'bad-signature', `checkpoint at seq ${cp.seq} has an invalid signature (checkpoint altered or forged)`);
       return false;
     }
+    signatureAlgorithms.add(checkpointAlgorithm(cp)!);
     return true;
   };
 
@@ -290,6 +306,7 @@ async function verifyChain(
     window = new Map(batch.map((e) => [e.seq, e.hash]));
     for (const e of batch) {
       events += 1;
+      hashAlgorithms.add(e.hashAlg);
       if (problem) continue; // keep counting, stop judging: later findings would only be echoes
 
       if (!prev) {
@@ -430,6 +447,8 @@ async function verifyChain(
     lastCheckpointSeq: lastGood > 0 ? lastGood : null,
     unsignedTail,
     archivedThrough,
+    hashAlgorithms: [...hashAlgorithms].sort(),
+    signatureAlgorithms: [...signatureAlgorithms].sort(),
     intact: !problem,
     firstProblem: problem,
   };

@@ -1,12 +1,16 @@
 /** How an audit writer is set up, and what it reports about itself (the gateway's metrics). */
 import type { Kysely } from 'kysely';
 import type { SigningKey } from './audit-keys.ts';
+import type { HashAlgorithm } from './audit-crypto.ts';
 
 export interface AuditLogOptions {
   readonly db: Kysely<any>;
   /** This instance's chain; one per running gateway process (`config.instanceId`). */
   readonly chainId: string;
+  /** Signs the checkpoints: Ed25519, or SM2 (then the chain is hashed with SM3 by default). */
   readonly signingKey: SigningKey;
+  /** The chain's hash algorithm. Default: SM3 with an SM2 signing key, SHA-256 otherwise. */
+  readonly hashAlgorithm?: HashAlgorithm;
   readonly subjectKey: Buffer;
   /** Stored in every event; defaults to `chainId`. */
   readonly instance?: string;

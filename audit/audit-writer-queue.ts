@@ -4,7 +4,8 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
-import { placedEncoding, sha256Hex, storedRow, type CanonicalPieces } from './audit-encoding.ts';
+import { chainHash, placedEncoding, storedRow, type CanonicalPieces } from './audit-encoding.ts';
+import type { HashAlgorithm } from './audit-crypto.ts';
 import { appendBatch, type Head } from './audit-chain-store.ts';
 
 /**
@@ -67,7 +68,7 @@ export class ChainLostError extends Error {
  */
 export async function commitChangeWithEvent(
   db: Kysely<any>,
-  chain: { readonly chainId: string; readonly owner: string },
+  chain: { readonly chainId: string; readonly owner: string; readonly hashAlgorithm: HashAlgorithm },
   change: (trx: Transaction<any>) => Promise<PreparedEvent>,
   prev: Head,
   time: Date,
@@ -81,7 +82,7 @@ export async function commitChangeWithEvent(
     if (abandoned) throw abandon;
     const seq = prev.seq + 1;
     const canonical = placedEncoding(pieces, prev.hash, seq, timeIso);
-    const hash = sha256Hex(canonical);
+    const hash = chainHash(chain.hashAlgorithm, canonical);
     const next: Head = { seq, hash, time };
     await appendBatch(trx, chain, `[${storedRow(canonical, hash)}]`, 1, prev.seq, next, timeIso);
     if (abandoned) throw abandon;

@@ -7,7 +7,7 @@
  *    and queues it; the caller waits.
  * 2. The single writer gathers what arrived during `batchWindowMs` (or while the previous batch
  *    was committing, up to `maxBatch`), gives each event the next sequence number of this
- *    instance's chain, the previous event's hash and its own SHA-256 over
+ *    instance's chain, the previous event's hash and its own hash (SHA-256, or SM3 with `AUDIT_CRYPTO=sm`) over
  *    {@link canonicalEncoding}, and sends the whole batch in ONE call (`audit_append`, migration
  *    0003) that inserts it and then advances the chain's head in `audit_chain`. The call is its
  *    own transaction: either every event of the batch is durable (PostgreSQL's
@@ -24,7 +24,7 @@
  *    lost. The head row is guarded by `owner`: a second process using the same chain id makes the
  *    older one fail closed instead of forking the chain.
  * 4. At least every `checkpointEveryMs` while the head moves, the writer signs
- *    `(chain, seq, headHash, signedAt)` with the Ed25519 key kept outside the database and stores
+ *    `(chain, seq, headHash, signedAt)` with the Ed25519 (or SM2) key kept outside the database and stores
  *    the checkpoint. It also signs the last event of a month before the first event of the next
  *    one, so that retiring old monthly partitions leaves each chain anchored on a signed hash.
  *
@@ -37,7 +37,8 @@ import { GatewayError } from '../core/errors.ts';
 import { ensureAuditPartitions, monthStart } from './migrations/0002-audit.ts';
 import type { AuditEventInput, TransactionalAuditSink } from './audit-event.ts';
 import { subjectHasher, type SigningKey } from './audit-keys.ts';
-import { GENESIS_HASH, canonicalPieces, encodeContent, placedEncoding, sha256Hex, storedRow } from './audit-encoding.ts';
+import { GENESIS_HASH, canonicalPieces, chainHash, encodeContent, placedEncoding, storedRow } from './audit-encoding.ts';
+import type { HashAlgorithm } from './audit-crypto.ts';
 import { signCheckpoint } from './audit-checkpoint.ts';
 import { eventContent } from './audit-content.ts';
 import { appendBatch, claimChain, HeadMovedError, lastCheckpointSeq, readHead, sendsJsonBytes, storeCheckpoint, type Head } from './audit-chain-store.ts';
@@ -74,6 +75,8 @@ export class AuditLog implements TransactionalAuditSink {
   /** @internal the content context of {@link eventContent}. */
   readonly hashSubject: (idNumber: string) => string;
   readonly instance: string;
+  /** SHA-256, or SM3 when the chain's checkpoints are signed with SM2 (`AUDIT_CRYPTO=sm`). */
+  readonly hashAlgorithm: HashAlgorithm;
   private readonly batchWindowMs: number;
   /** Send each batch as UTF-8 bytes (see {@link jsonArrayBytes}) rather than one big string. */
   private bytesPayload = false;
@@ -108,6 +111,7 @@ export class AuditLog implements TransactionalAuditSink {
     this.signingKey = options.signingKey;
     this.hashSubject = subjectHasher(options.subjectKey);
     this.instance = options.instance ?? options.chainId;
+    this.hashAlgorithm = options.hashAlgorithm ?? (options.signingKey.algorithm === 'sm2' ? 'sm3' : 'sha256');
     this.batchWindowMs = options.batchWindowMs ?? 5;
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
     this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 3);
@@ -361,7 +365,7 @@ export class AuditLog implements TransactionalAuditSink {
         const { pieces } = batch[i].event;
         seq += 1;
         const canonical = placedEncoding(pieces, prevHash, seq, timeIso);
-        const hash = sha256Hex(canonical);
+        const hash = chainHash(this.hashAlgorithm, canonical);
         // The row is the hashed text itself, with the hash put in front.
         rows[i] = storedRow(canonical, hash);
         prevHash = hash;
@@ -455,7 +459,7 @@ export class AuditLog implements TransactionalAuditSink {
       kind,
       keyId: this.signingKey.keyId,
     };
-    await storeCheckpoint(this.db, { ...unsigned, signature: signCheckpoint(unsigned, this.signingKey.privateKey) });
+    await storeCheckpoint(this.db, { ...unsigned, signature: signCheckpoint(unsigned, this.signingKey) });
     this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq, head.seq);
   }
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseRateLimits, type RateLimitRules } from './rate-limit/rate-limit-rules.ts';
+import { parseAuditCrypto, type AuditCryptoName } from '../audit/audit-crypto.ts';
 
 export interface Config {
   readonly port: number;
@@ -38,6 +39,9 @@ export interface Config {
     readonly signingKeyFile: string;
     /** File holding the HMAC key for subject hashes. */
     readonly subjectKeyFile: string;
+    /** `AUDIT_CRYPTO`: `default` (SHA-256 + Ed25519) or `sm` (SM3 + SM2, its key in `sm2SigningKeyFile`). */
+    readonly crypto: AuditCryptoName;
+    readonly sm2SigningKeyFile: string;
   };
   /** Persons the embedded demo seeds on first start. */
   readonly seedPersons: number;
@@ -199,6 +203,9 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('LIANQIAO_UNSAFE_BENCH_BASELINE switches off authorization and audit; it is refused with NODE_ENV=production');
   }
 
+  const auditCrypto = parseAuditCrypto(get('AUDIT_CRYPTO'));
+  if (!auditCrypto) problems.push(`AUDIT_CRYPTO must be "default" or "sm", not ${JSON.stringify(get('AUDIT_CRYPTO'))}`);
+
   const config: Config = {
     port,
     host,
@@ -210,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
     audit: {
       signingKeyFile: path.resolve(get('AUDIT_SIGNING_KEY') ?? path.join(dataDir, 'audit-signing-key.pem')),
       subjectKeyFile: path.resolve(get('AUDIT_SUBJECT_KEY') ?? path.join(dataDir, 'audit-subject-key')),
+      crypto: auditCrypto ?? 'default',
+      sm2SigningKeyFile: path.resolve(get('AUDIT_SM2_SIGNING_KEY') ?? path.join(dataDir, 'audit-sm2-signing-key.pem')),
     },
     seedPersons: int('SEED_PERSONS', 5000, 0, 50_000_000),
     instanceId: get('INSTANCE_ID') ?? `gw-${process.pid}-${Date.now().toString(36)}`,

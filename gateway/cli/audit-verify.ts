@@ -5,8 +5,11 @@
  * check (bad configuration, missing public key file, no store, the embedded store in use by a
  * running gateway ...).
  *
- * Trust: checkpoints are checked against `<AUDIT_SIGNING_KEY>.pub` (a file), never against a key
- * found in the database. The store is opened read-only in spirit: no migration is run.
+ * Trust: checkpoints are checked against `<AUDIT_SIGNING_KEY>.pub` and, when it exists (always with
+ * `AUDIT_CRYPTO=sm`), `<AUDIT_SM2_SIGNING_KEY>.pub` (files), never against a key found in the
+ * database. Each event is checked with the hash it records (SHA-256 or SM3), each checkpoint with
+ * its key's algorithm (Ed25519 or SM2); the report names the algorithms it checked. The store is
+ * opened read-only in spirit: no migration is run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +17,8 @@ import { sql, type Kysely } from 'kysely';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openPglite, pgliteDatabase, postgresDatabase } from '../store/databases.ts';
 import { gatewayHolding } from './data-dir-lock.ts';
-import { loadPublicKeys, publicKeyFileFor } from '../../audit/audit-keys.ts';
+import { loadTrustedPublicKeys } from '../../audit/audit-keys.ts';
+import { ALGORITHM_LABELS } from '../../audit/audit-crypto.ts';
 import { verifyAudit, type IntegrityReport } from '../../audit/audit-verifier.ts';
 
 class CannotCheck extends Error {}
@@ -23,7 +27,10 @@ class CannotCheck extends Error {}
 const MAX_INTACT_LINES = 50;
 
 function describe(report: IntegrityReport): string[] {
-  const lines = [`audit trail: ${report.chains.length} chain(s), ${report.events} event(s), ${report.checkpoints} signed checkpoint(s)`];
+  const lines = [
+    `audit trail: ${report.chains.length} chain(s), ${report.events} event(s), ${report.checkpoints} signed checkpoint(s)`,
+    `algorithms checked: ${report.algorithms.length > 0 ? report.algorithms.join(', ') : 'none (empty trail)'}`,
+  ];
   let intactShown = 0;
   for (const c of report.chains) {
     if (!c.firstProblem && ++intactShown > MAX_INTACT_LINES) continue;
@@ -32,6 +39,8 @@ function describe(report: IntegrityReport): string[] {
     if (c.lastCheckpointSeq !== null) parts.push(`last signed seq ${c.lastCheckpointSeq}`);
     if (c.unsignedTail > 0) parts.push(`unsigned tail ${c.unsignedTail} event(s)`);
     if (c.archivedThrough !== null) parts.push(`archived through seq ${c.archivedThrough}`);
+    const algorithms = [...c.hashAlgorithms, ...c.signatureAlgorithms].map((a) => ALGORITHM_LABELS[a] ?? a);
+    if (algorithms.length > 0) parts.push(algorithms.join(' + '));
     const verdict = c.firstProblem ? `TAMPERED at seq ${c.firstProblem.seq} (${c.firstProblem.kind}): ${c.firstProblem.message}` : 'intact';
     lines.push(`  chain ${c.chainId}: ${parts.join(', ')}: ${verdict}`);
   }
@@ -46,10 +55,9 @@ async function main(): Promise<number> {
   } catch (error) {
     throw new CannotCheck(error instanceof ConfigError ? error.message : String(error));
   }
-  const pubFile = publicKeyFileFor(config.audit.signingKeyFile);
   let keys;
   try {
-    keys = loadPublicKeys(pubFile);
+    keys = loadTrustedPublicKeys(config);
   } catch (error) {
     throw new CannotCheck((error as Error).message);
   }

@@ -2,10 +2,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { migrateStore } from '../../gateway/store/databases.ts';
-import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor, type SigningKey } from '../../audit/audit-keys.ts';
+import {
+  loadPublicKeys,
+  loadSigningKey,
+  loadSubjectKey,
+  publicKeyFileFor,
+  type AuditPublicKey,
+  type SigningKey,
+} from '../../audit/audit-keys.ts';
+import type { SignatureAlgorithm } from '../../audit/audit-crypto.ts';
 import { openBackendDatabase, type Backend } from '../backends.ts';
 
 export interface AuditTestKeys {
@@ -14,14 +21,14 @@ export interface AuditTestKeys {
   readonly signingKey: SigningKey;
   readonly subjectKey: Buffer;
   /** The trusted public key(s), read from the `.pub` file beside the signing key. */
-  readonly trusted: KeyObject[];
+  readonly trusted: AuditPublicKey[];
 }
 
-/** A fresh signing key, subject key and trusted public key in a new temporary directory. */
-export function auditTestKeys(name: string): AuditTestKeys {
+/** A fresh signing key (Ed25519, or SM2), subject key and trusted public key in a new temporary directory. */
+export function auditTestKeys(name: string, algorithm: SignatureAlgorithm = 'ed25519'): AuditTestKeys {
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), `lianqiao-${name}-`));
   const signingKeyFile = path.join(keyDir, 'signing.pem');
-  const signingKey = loadSigningKey(signingKeyFile, { create: true });
+  const signingKey = loadSigningKey(signingKeyFile, { create: true, algorithm });
   const subjectKey = loadSubjectKey(path.join(keyDir, 'subject'), { create: true });
   return { keyDir, signingKeyFile, signingKey, subjectKey, trusted: loadPublicKeys(publicKeyFileFor(signingKeyFile)) };
 }

@@ -2,6 +2,7 @@
  * The audit log's write side on every backend: group commit, the hash chain, partitions, the
  * append-only guard, fail-closed behaviour and recovery without restart.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -136,13 +137,25 @@ describe('canonical encoding', () => {
       change: { z: [1, { b: null, a: 'é' }], a: 1.5 },
       requestId: 'r',
       instance: 'gw-"1',
+      hashAlg: 'sha256',
     };
-    const generic: { [key: string]: JsonValue } = {
-      ...Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : (v as JsonValue)])),
-      v: 1,
+    const generic = (r: Omit<AuditRecord, 'hash'>): { [key: string]: JsonValue } => {
+      const { hashAlg, ...rest } = r;
+      return {
+        ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : (v as JsonValue)])),
+        // SHA-256 events never carried the member; SM3 events carry it, inside what is hashed.
+        ...(hashAlg === 'sha256' ? {} : { hashAlg }),
+        v: 1,
+      };
     };
-    expect(canonicalEncoding(record)).toBe(canonicalJson(generic));
+    expect(canonicalEncoding(record)).toBe(canonicalJson(generic(record)));
+    expect(canonicalEncoding(record)).not.toContain('hashAlg');
     expect(eventHash(record)).toMatch(/^[0-9a-f]{64}$/);
+    expect(eventHash(record)).toBe(crypto.createHash('sha256').update(canonicalEncoding(record), 'utf8').digest('hex'));
+    const sm = { ...record, hashAlg: 'sm3' as const };
+    expect(canonicalEncoding(sm)).toBe(canonicalJson(generic(sm)));
+    expect(canonicalEncoding(sm)).toContain('"fields":[],"hashAlg":"sm3","instance"');
+    expect(eventHash(sm)).toBe(crypto.createHash('sm3').update(canonicalEncoding(sm), 'utf8').digest('hex'));
   });
 });
 
