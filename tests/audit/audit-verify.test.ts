@@ -385,7 +385,8 @@ describe('npm run audit:verify on an embedded data directory', () => {
     expect(out).toMatch(/could not check/);
   });
 
-  it('exits 0 on an intact trail, 1 naming the first bad record once tampered, 2 when it cannot check', async () => {
+  // Four CLI processes (tsx each): on a loaded machine that alone takes more than the default minute.
+  it('exits 0 on an intact trail, 1 naming the first bad record once tampered, 2 when it cannot check', { timeout: 240_000 }, async () => {
     await withStore(async (db) => {
       await migrateStore(db);
       const key = loadSigningKey(path.join(dataDir, 'audit-signing-key.pem'), { create: true });
