@@ -5,8 +5,10 @@
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/audit-ingest.ts
  *
  * Env: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (default 3000), BENCH_SUBJECTS (persons per
- * event, default 2), BENCH_MAX_BATCH (default 1000), BENCH_KEEP=1 to keep the scratch database.
- * Prints JSON: {eventsPerSecond, events, concurrency, batches, meanBatch, verifyMs, intact, ...}.
+ * event, default 2), BENCH_MAX_BATCH (default 1000), BENCH_KEEP=1 to keep the scratch database,
+ * BENCH_AUDIT_CRYPTO (`default`: SHA-256 + Ed25519; `sm`: SM3 chain + SM2 checkpoints, as
+ * `AUDIT_CRYPTO=sm` runs the gateway).
+ * Prints JSON: {eventsPerSecond, events, concurrency, batches, meanBatch, verifyMs, intact, crypto, ...}.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +21,7 @@ import { AuditLog } from '../audit/audit-writer.ts';
 import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor } from '../audit/audit-keys.ts';
 import { verifyAudit } from '../audit/audit-verifier.ts';
 import type { AuditEventInput } from '../audit/audit-event.ts';
+import { AUDIT_CRYPTO_SUITES, parseAuditCrypto } from '../audit/audit-crypto.ts';
 
 const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const total = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -26,6 +29,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 3000);
 const subjectsPerEvent = Number(process.env.BENCH_SUBJECTS ?? 2);
 const maxBatch = Number(process.env.BENCH_MAX_BATCH ?? 1000);
 const pipelineDepth = Number(process.env.BENCH_PIPELINE ?? 3);
+const suite = AUDIT_CRYPTO_SUITES[parseAuditCrypto(process.env.BENCH_AUDIT_CRYPTO) ?? 'default'];
 
 function idNumber(i: number): string {
   return `310101${String(19500101 + (i % 28)).padStart(8, '0')}${String(i % 1000).padStart(3, '0')}X`;
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-bench-'));
   try {
     await migrateStore(db);
-    const signingKey = loadSigningKey(path.join(keyDir, 'signing.pem'), { create: true });
+    const signingKey = loadSigningKey(path.join(keyDir, 'signing.pem'), { create: true, algorithm: suite.signature });
     const subjectKey = loadSubjectKey(path.join(keyDir, 'subject'), { create: true });
     const log = await AuditLog.open({ db, chainId: 'bench-1', signingKey, subjectKey, maxBatch, pipelineDepth });
 
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         eventsPerSecond: Math.round(total / seconds),
+        crypto: suite.name,
         events: total,
         stored: Number(rows[0].n),
         concurrency,

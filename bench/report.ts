@@ -53,6 +53,8 @@ export interface AuditIngestResult {
   readonly verifiedPerSecond?: number;
   readonly intact: boolean;
   readonly databaseSize?: string;
+  /** `default` (SHA-256 + Ed25519) or `sm` (SM3 + SM2). */
+  readonly crypto?: string;
 }
 
 export interface ProfileRun {
@@ -76,6 +78,9 @@ export interface BenchReport {
   authorizationError?: string;
   audit?: AuditIngestResult;
   auditError?: string;
+  /** The same ingest with AUDIT_CRYPTO=sm (SM3 chain, SM2 checkpoints). */
+  auditSm?: AuditIngestResult;
+  auditSmError?: string;
   auditTrail?: { readonly events: number; readonly prefilled: number; readonly prefillSeconds: number };
   readonly profiles: ProfileRun[];
   readonly workersImplemented: boolean;
@@ -582,11 +587,12 @@ export function markdown(report: BenchReport): string {
     }
   }
 
-  if (report.audit || report.auditError || report.auditTrail) {
+  if (report.audit || report.auditError || report.auditSm || report.auditSmError || report.auditTrail) {
     parts.push('## Audit');
-    if (report.audit) {
-      const a = report.audit;
-      parts.push(
+    for (const a of [report.audit, report.auditSm]) {
+      if (!a) continue;
+      if (a === report.auditSm) parts.push('The same with `AUDIT_CRYPTO=sm`: SM3 hash chain, SM2-signed checkpoints.');
+      else parts.push(
         'Durable ingest (`bench/audit-ingest.ts`): concurrent appenders each awaiting their own commit through one AuditLog ' +
           '(group commit, hash chain, signed checkpoints) into a scratch database on the same PostgreSQL server, then the whole chain verified.',
       );
@@ -598,6 +604,7 @@ export function markdown(report: BenchReport): string {
       );
     }
     if (report.auditError) parts.push(`Audit ingest failed: ${report.auditError}`);
+    if (report.auditSmError) parts.push(`Audit ingest with AUDIT_CRYPTO=sm failed: ${report.auditSmError}`);
     if (report.auditTrail) {
       parts.push(
         `S5 paged over the bench store's trail of ${int(report.auditTrail.events)} events` +

@@ -148,11 +148,11 @@ function quietGate(budgetMs: number) {
 }
 
 /** Runs bench/audit-ingest.ts in its own process and reads its JSON line. */
-async function auditIngest(serverUrl: string, events: number): Promise<AuditIngestResult> {
+async function auditIngest(serverUrl: string, events: number, crypto: 'default' | 'sm' = 'default'): Promise<AuditIngestResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/audit-ingest.ts'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, BENCH_DATABASE_URL: withDatabase(serverUrl, 'postgres'), BENCH_EVENTS: String(events) },
+      env: { ...process.env, BENCH_DATABASE_URL: withDatabase(serverUrl, 'postgres'), BENCH_EVENTS: String(events), BENCH_AUDIT_CRYPTO: crypto },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -486,6 +486,17 @@ async function main(): Promise<void> {
         } catch (error) {
           report.auditError = (error as Error).message;
           log(`  audit ingest failed: ${(error as Error).message}`);
+        }
+      });
+      await phase('audit ingest (AUDIT_CRYPTO=sm)', async () => {
+        await quiet.wait();
+        try {
+          const result = await auditIngest(databaseUrl, quick ? 20_000 : 200_000, 'sm');
+          report.auditSm = result;
+          log(`  ${result.eventsPerSecond} durable events/s with SM3 + SM2, chain ${result.intact ? 'intact' : 'NOT intact'}`);
+        } catch (error) {
+          report.auditSmError = (error as Error).message;
+          log(`  audit ingest (sm) failed: ${(error as Error).message}`);
         }
       });
     }
