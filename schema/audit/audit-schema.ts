@@ -79,6 +79,8 @@ export const auditTypeDefs = /* GraphQL */ `
     instance: String!
     prevHash: String!
     hash: String!
+    "The chain hash algorithm of this event: sha256, or sm3 (AUDIT_CRYPTO=sm)."
+    hashAlg: String!
   }
 
   type AuditEventEdge {
@@ -137,6 +139,10 @@ export const auditTypeDefs = /* GraphQL */ `
     unsignedTail: Float!
     "The chain's first events up to this seq were archived (old partitions detached)."
     archivedThrough: String
+    "Hash algorithms of the events checked: sha256, sm3."
+    hashAlgorithms: [String!]!
+    "Signature algorithms of the checkpoints confirmed: ed25519, sm2."
+    signatureAlgorithms: [String!]!
     intact: Boolean!
     firstProblem: AuditIntegrityProblem
   }
@@ -147,6 +153,8 @@ export const auditTypeDefs = /* GraphQL */ `
     events: Float!
     checkpoints: Float!
     chains: [AuditChainIntegrity!]!
+    "Every algorithm checked, by name: SHA-256, Ed25519, SM3, SM2."
+    algorithms: [String!]!
     firstProblem: AuditIntegrityProblem
   }
 

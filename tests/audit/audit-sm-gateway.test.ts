@@ -70,9 +70,12 @@ describe('AUDIT_CRYPTO=sm: gateway start, stop, npm run audit:verify', () => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: 'query Integrity { auditIntegrity { intact } }' }),
+      body: JSON.stringify({ query: 'query Integrity { auditIntegrity { intact algorithms chains { hashAlgorithms signatureAlgorithms } } }' }),
     });
-    expect(res.status, await res.clone().text()).toBe(200);
+    const answer = await res.text();
+    expect(res.status, answer).toBe(200);
+    expect(JSON.parse(answer).errors, answer).toBeUndefined();
+    expect(JSON.parse(answer).data.auditIntegrity.intact).toBe(true);
     child.kill('SIGTERM');
     expect(await exited, stderr).toBe(0);
 
