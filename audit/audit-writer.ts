@@ -39,9 +39,9 @@ import type { AuditEventInput, TransactionalAuditSink } from './audit-event.ts';
 import { subjectHasher, type SigningKey } from './audit-keys.ts';
 import { GENESIS_HASH, canonicalPieces, chainHash, encodeContent, placedEncoding, storedRow } from './audit-encoding.ts';
 import type { HashAlgorithm } from './audit-crypto.ts';
-import { signCheckpoint } from './audit-checkpoint.ts';
+import { ChainCheckpointer, type CheckpointKind } from './audit-checkpointer.ts';
 import { eventContent } from './audit-content.ts';
-import { appendBatch, claimChain, HeadMovedError, lastCheckpointSeq, readHead, sendsJsonBytes, storeCheckpoint, type Head } from './audit-chain-store.ts';
+import { appendBatch, claimChain, HeadMovedError, readHead, sendsJsonBytes, type Head } from './audit-chain-store.ts';
 import { jsonArrayBytes } from './json-array-bytes.ts';
 import {
   ChainLostError,
@@ -99,10 +99,8 @@ export class AuditLog implements TransactionalAuditSink {
   private writing = false;
   private closed = false;
   private batchTimer: NodeJS.Timeout | undefined;
-  private checkpointTimer: NodeJS.Timeout | undefined;
-  private checkpointRunning: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
-  private lastCheckpointSeq = 0;
+  private readonly checkpoints: ChainCheckpointer;
   private counters = { inFlight: 0, committed: 0, failed: 0, batches: 0, lastBatchSize: 0, lastCommitMs: 0 };
 
   private constructor(options: AuditLogOptions) {
@@ -119,6 +117,7 @@ export class AuditLog implements TransactionalAuditSink {
     this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
     this.now = options.now ?? (() => new Date());
     this.onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.checkpoints = new ChainCheckpointer(this.db, this.chainId, this.signingKey, () => this.head, this.now);
   }
 
   /**
@@ -137,13 +136,7 @@ export class AuditLog implements TransactionalAuditSink {
     for (const problem of await ensureAuditPartitions(this.db, this.now(), 3)) this.onBackgroundError(problem);
     this.head = await claimChain(this.db, this.chainId, this.owner);
     this.tail = this.head;
-    this.lastCheckpointSeq = await lastCheckpointSeq(this.db, this.chainId);
-    if (this.checkpointEveryMs > 0) {
-      this.checkpointTimer = setInterval(() => {
-        this.checkpoint().catch(this.onBackgroundError);
-      }, this.checkpointEveryMs);
-      this.checkpointTimer.unref();
-    }
+    await this.checkpoints.start(this.checkpointEveryMs, this.onBackgroundError);
   }
 
   /** Resolves once `event` is durably stored; rejects with SERVICE_UNAVAILABLE if it could not be. */
@@ -209,12 +202,8 @@ export class AuditLog implements TransactionalAuditSink {
    * Signs the current head if it moved since the last checkpoint. Runs on a timer; public for
    * shutdown and tests. Rejects if the checkpoint could not be stored.
    */
-  checkpoint(kind: 'periodic' | 'month-end' | 'close' = 'periodic'): Promise<void> {
-    if (this.checkpointRunning) return this.checkpointRunning;
-    this.checkpointRunning = this.writeCheckpoint(kind).finally(() => {
-      this.checkpointRunning = undefined;
-    });
-    return this.checkpointRunning;
+  checkpoint(kind: CheckpointKind = 'periodic'): Promise<void> {
+    return this.checkpoints.checkpoint(kind);
   }
 
   /** Stops taking events, commits what is queued, writes a final checkpoint, stops the timers. */
@@ -222,8 +211,8 @@ export class AuditLog implements TransactionalAuditSink {
     if (this.closed) return;
     this.closed = true;
     await this.flush();
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
-    if (this.checkpointRunning) await this.checkpointRunning.catch(() => {});
+    this.checkpoints.stop();
+    await this.checkpoints.settled();
     await this.checkpoint('close').catch(this.onBackgroundError);
   }
 
@@ -237,7 +226,7 @@ export class AuditLog implements TransactionalAuditSink {
       lastBatchSize: this.counters.lastBatchSize,
       lastCommitMs: this.counters.lastCommitMs,
       headSeq: this.head.seq,
-      lastCheckpointSeq: this.lastCheckpointSeq,
+      lastCheckpointSeq: this.checkpoints.lastSeq,
     };
   }
 
@@ -435,31 +424,16 @@ export class AuditLog implements TransactionalAuditSink {
       throw this.fatal;
     }
     this.head = row.head;
-    this.lastCheckpointSeq = Math.min(this.lastCheckpointSeq, this.head.seq);
+    this.checkpoints.headAt(this.head.seq);
     this.headStale = false;
   }
 
   /** First batch of a new month: partitions ahead, and a signed anchor on the old month's last event. */
   private async enterMonth(time: Date): Promise<void> {
     for (const problem of await ensureAuditPartitions(this.db, time, 3)) this.onBackgroundError(problem);
-    if (this.lastCheckpointSeq < this.head.seq) {
-      if (this.checkpointRunning) await this.checkpointRunning.catch(() => {});
+    if (this.checkpoints.lastSeq < this.head.seq) {
+      await this.checkpoints.settled();
       await this.checkpoint('month-end');
     }
-  }
-
-  private async writeCheckpoint(kind: string): Promise<void> {
-    const head = this.head;
-    if (head.seq === 0 || head.seq <= this.lastCheckpointSeq) return;
-    const unsigned = {
-      chainId: this.chainId,
-      seq: head.seq,
-      headHash: head.hash,
-      signedAt: new Date(this.now().getTime()),
-      kind,
-      keyId: this.signingKey.keyId,
-    };
-    await storeCheckpoint(this.db, { ...unsigned, signature: signCheckpoint(unsigned, this.signingKey) });
-    this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq, head.seq);
   }
 }
