@@ -256,6 +256,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       onBackgroundError: (error) => log('warn', 'audit background work (checkpoint, partitions) failed', error),
     });
     closers.push(() => audit.close());
+    if (config.audit.crypto === 'sm') log('info', `audit trail: SM3 hash chain, SM2-signed checkpoints (key ${keys.signingKey.keyId})`);
     metrics.trackAudit(() => audit.stats());
     // Observe append outcomes, to log an audit outage once (and its end) rather than per request.
     const auditHealth = transitions(
