@@ -7,11 +7,11 @@
  *    and queues it; the caller waits.
  * 2. The single writer gathers what arrived during `batchWindowMs` (or while the previous batch
  *    was committing, up to `maxBatch`), gives each event the next sequence number of this
- *    instance's chain, the previous event's hash and its own hash (SHA-256, or SM3 with `AUDIT_CRYPTO=sm`) over
- *    {@link canonicalEncoding}, and sends the whole batch in ONE call (`audit_append`, migration
- *    0003) that inserts it and then advances the chain's head in `audit_chain`. The call is its
- *    own transaction: either every event of the batch is durable (PostgreSQL's
- *    `synchronous_commit = on`, the default) or none is. Each row is the hashed canonical text
+ *    instance's chain, the previous event's hash and its own hash (SHA-256, or SM3 with
+ *    `AUDIT_CRYPTO=sm`) over {@link canonicalEncoding}, and sends the whole batch in ONE call
+ *    (`audit_append`, migration 0003) that inserts it and then advances the chain's head in
+ *    `audit_chain`. The call is its own transaction: either every event of the batch is durable
+ *    (PostgreSQL's `synchronous_commit = on`, the default) or none is. Each row is the hashed canonical text
  *    itself with its hash in front, so what is stored is read from exactly what was hashed.
  *    Up to `pipelineDepth` batches are in flight at once: while PostgreSQL inserts and commits
  *    one, the writer hashes the next, and the next batch's rows go in while its predecessor
@@ -24,9 +24,13 @@
  *    lost. The head row is guarded by `owner`: a second process using the same chain id makes the
  *    older one fail closed instead of forking the chain.
  * 4. At least every `checkpointEveryMs` while the head moves, the writer signs
- *    `(chain, seq, headHash, signedAt)` with the Ed25519 (or SM2) key kept outside the database and stores
- *    the checkpoint. It also signs the last event of a month before the first event of the next
- *    one, so that retiring old monthly partitions leaves each chain anchored on a signed hash.
+ *    `(chain, seq, headHash, signedAt)` with the Ed25519 (or SM2) key kept outside the database
+ *    and stores the checkpoint. It also signs the last event of a month before the first event of
+ *    the next one, so that retiring old monthly partitions leaves each chain anchored on a signed
+ *    hash.
+ * 5. `appendWith(change, event)` queues a store change with its event, in order with the plain
+ *    events: the writer lets the pipeline run empty, then runs the change and `audit_append` in
+ *    one transaction, so the change and its event are kept together or not at all.
  *
  * `time` is the instant the log recorded the event (never decreasing along a chain, the partition
  * key); `startedAt` is when the operation started (the event's own `time`).
