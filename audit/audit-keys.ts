@@ -212,16 +212,15 @@ export function activeSigningKeyFile(config: AuditKeyFiles): { file: string; alg
 }
 
 /**
- * The trusted public keys of a configuration: the `.pub` file of the active signing key (which
- * must exist), plus that of the other algorithm's key file when there is one, since a trail may
- * hold checkpoints of both (before and after a move to `AUDIT_CRYPTO=sm`, or back).
+ * The trusted public keys of a configuration: those of the `.pub` files beside the Ed25519 and the
+ * SM2 signing key files, whichever exist, since a trail may hold checkpoints of both (before and
+ * after a move to `AUDIT_CRYPTO=sm`, or back). Throws when neither exists.
  */
 export function loadTrustedPublicKeys(config: AuditKeyFiles): AuditPublicKey[] {
-  const active = publicKeyFileFor(activeSigningKeyFile(config).file);
   const files = [config.audit.signingKeyFile, config.audit.sm2SigningKeyFile].filter((f): f is string => !!f).map(publicKeyFileFor);
-  const keys = loadPublicKeys(active);
-  for (const file of files) if (file !== active && fs.existsSync(file)) keys.push(...loadPublicKeys(file));
-  return keys;
+  const present = files.filter((f) => fs.existsSync(f));
+  if (present.length === 0) throw new AuditKeyError(`no audit public key file: none of ${files.join(', ')} exists`);
+  return present.flatMap(loadPublicKeys);
 }
 
 export function loadAuditKeys(config: AuditKeyFiles, options: LoadKeyOptions = {}): AuditKeys {

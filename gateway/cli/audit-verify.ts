@@ -5,9 +5,9 @@
  * check (bad configuration, missing public key file, no store, the embedded store in use by a
  * running gateway ...).
  *
- * Trust: checkpoints are checked against `<AUDIT_SIGNING_KEY>.pub` and, when it exists (always with
- * `AUDIT_CRYPTO=sm`), `<AUDIT_SM2_SIGNING_KEY>.pub` (files), never against a key found in the
- * database. Each event is checked with the hash it records (SHA-256 or SM3), each checkpoint with
+ * Trust: checkpoints are checked against `<AUDIT_SIGNING_KEY>.pub` and `<AUDIT_SM2_SIGNING_KEY>.pub`,
+ * whichever exist (files), never against a key found in the database, so that a trail is checked
+ * whatever `AUDIT_CRYPTO` says now. Each event is checked with the hash it records (SHA-256 or SM3), each checkpoint with
  * its key's algorithm (Ed25519 or SM2); the report names the algorithms it checked. The store is
  * opened read-only in spirit: no migration is run.
  */

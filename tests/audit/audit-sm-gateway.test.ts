@@ -79,7 +79,7 @@ describe('AUDIT_CRYPTO=sm: gateway start, stop, npm run audit:verify', () => {
     child.kill('SIGTERM');
     expect(await exited, stderr).toBe(0);
 
-    // The SM2 key files were made in DATA_DIR; the Ed25519 key was not needed.
+    // The SM2 key files were made in DATA_DIR.
     const smKeyFile = path.join(dataDir, 'audit-sm2-signing-key.pem');
     expect(fs.existsSync(smKeyFile)).toBe(true);
     expect(fs.existsSync(`${smKeyFile}.pub`)).toBe(true);
@@ -94,6 +94,16 @@ describe('AUDIT_CRYPTO=sm: gateway start, stop, npm run audit:verify', () => {
     expect(cli.status, out).toBe(0);
     expect(out).toMatch(/algorithms checked: SM3, SM2/);
     expect(out).toMatch(/result: INTACT/);
+    // The Ed25519 key was never made; a check run without AUDIT_CRYPTO still finds the SM2 key.
+    expect(fs.existsSync(path.join(dataDir, 'audit-signing-key.pem'))).toBe(false);
+    const plain = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['gateway/cli/audit-verify.ts'], {
+      cwd: ROOT,
+      env: { ...env, AUDIT_CRYPTO: '' },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(plain.status, `${plain.stdout}${plain.stderr}`).toBe(0);
+    expect(plain.stdout).toMatch(/algorithms checked: SM3, SM2/);
 
     // Independently: sm-crypto recomputes every event's SM3 hash and checks a checkpoint's SM2 signature.
     const trusted = loadPublicKeys(`${smKeyFile}.pub`)[0] as Sm2PublicKey;
