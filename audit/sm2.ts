@@ -8,8 +8,11 @@
  * `ec`/`SM2` KeyObject signs ECDSA, not SM2. Neither is the GB/T signature with the default id
  * `1234567812345678` that other SM2 implementations verify. So this module computes Z and e itself
  * and follows the standard's steps; OpenSSL still does the parts that need care: the random `k`
- * and the point `[k]G` (an ECDH key pair on the SM2 curve), and SM3. Verification works on public
- * values only, with plain BigInt point arithmetic.
+ * and the point `[k]G` (an ECDH key pair on the SM2 curve), and SM3. The two scalar steps with the
+ * private key (`(1 + d)⁻¹` and `k − r·d` mod n) are BigInt arithmetic, not constant-time: the
+ * gateway signs a checkpoint about once a second, in the background, never in answer to a caller,
+ * so no caller can time them. Verification works on public values only, with plain BigInt point
+ * arithmetic.
  *
  * Signatures are DER `SEQUENCE { INTEGER r, INTEGER s }`, as OpenSSL and sm-crypto (`der: true`) write them.
  */
