@@ -7,11 +7,11 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Condition, Scope } from '../../core/conditions.ts';
-import type { Connector, Row } from '../../connectors/connector.ts';
+import { rowTags, type Connector, type Row, type RowRules } from '../../connectors/connector.ts';
 import { DATASETS, type DatasetName } from '../../core/datasets.ts';
 import { resolverContext, type ResolverContext } from '../resolver-context.ts';
 import { GatewayError } from '../../core/errors.ts';
-import type { AccessPlan, DatasetAccess } from '../../policies/access-plan.ts';
+import { accessOnRow, type AccessPlan, type DatasetAccess } from '../../policies/access-plan.ts';
 import { applyMask } from '../../policies/masks.ts';
 
 export interface SharedDataSources {
@@ -56,13 +56,25 @@ const JOIN_KEYS: Readonly<Record<DatasetName, readonly string[]>> = {
   social_security: ['idNumber'],
 };
 
-/** Masks a row under the grants and records it for the audit event. */
+/**
+ * The plan's row-dependent fields for the connector (see `RowRules`). Join keys are fetched whole
+ * even there: the gateway needs them for relations and for the audit event's subjects, and shows
+ * them only where {@link toView} finds them granted on the row.
+ */
+function rowRules(data: DatasetAccess, dataset: DatasetName): RowRules | undefined {
+  if (!data.perRow) return undefined;
+  const shownUnder = Object.fromEntries(Object.entries(data.perRow.shownUnder).filter(([field]) => !JOIN_KEYS[dataset].includes(field)));
+  return { tags: data.perRow.tags, shownUnder };
+}
+
+/** Masks a row under the grants that admit it (per row where they differ) and records it for the audit event. */
 function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
   const { data } = access(state, dataset);
   const def = DATASETS[dataset];
   const view = { [RAW]: row } as View;
+  const tags = rowTags(row);
   for (const field of def.fields) {
-    const granted = data.fields.get(field.name);
+    const granted = accessOnRow(data, field.name, tags);
     if (!granted || !(field.name in row)) continue;
     view[field.name] = granted === 'full' ? row[field.name] : applyMask(field.mask ?? 'none', row[field.name]);
   }
@@ -80,14 +92,15 @@ function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
   if (state.loaders) return state.loaders as Loaders;
   const scopeOf = (dataset: DatasetName): Scope => access(state, dataset).data.scope;
   const fields = (dataset: DatasetName) => projection(state, dataset, JOIN_KEYS[dataset]);
+  const rulesOf = (dataset: DatasetName) => rowRules(access(state, dataset).data, dataset);
   const created: Loaders = {
     personByIdNumber: new DataLoader(async (keys) => {
-      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), by: 'idNumber', keys });
+      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), rowRules: rulesOf('population'), by: 'idNumber', keys });
       const byKey = new Map(rows.map((r) => [String(r.idNumber), r]));
       return keys.map((k) => (byKey.has(k) ? toView(state, 'population', byKey.get(k)!) : null));
     }),
     personsByHouse: new DataLoader(async (keys) => {
-      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), by: 'houseId', keys });
+      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), rowRules: rulesOf('population'), by: 'houseId', keys });
       const grouped = new Map<string, Row[]>();
       for (const row of rows) {
         const key = String(row.houseId);
@@ -96,7 +109,7 @@ function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
       return keys.map((k) => (grouped.get(k) ?? []).map((r) => toView(state, 'population', r)));
     }),
     houseById: new DataLoader(async (keys) => {
-      const rows = await sources.housing.lookup({ scope: scopeOf('housing'), fields: fields('housing'), by: 'id', keys });
+      const rows = await sources.housing.lookup({ scope: scopeOf('housing'), fields: fields('housing'), rowRules: rulesOf('housing'), by: 'id', keys });
       const byKey = new Map(rows.map((r) => [String(r.id), r]));
       return keys.map((k) => (byKey.has(k) ? toView(state, 'housing', byKey.get(k)!) : null));
     }),
@@ -105,6 +118,7 @@ function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
       const rows = await sources.social_security.lookup({
         scope: scopeOf('social_security'),
         fields: fields('social_security'),
+        rowRules: rulesOf('social_security'),
         by: 'idNumber',
         keys,
       });
@@ -191,6 +205,7 @@ async function connection(
   const page = await connector.find({
     scope: data.scope,
     fields: projection(state, dataset, JOIN_KEYS[dataset]),
+    rowRules: rowRules(data, dataset),
     where: filterConditions(dataset, args.filter),
     orderBy: args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction === 'DESC' ? 'desc' : 'asc' } : undefined,
     first,
