@@ -276,4 +276,29 @@ describe.each(BACKENDS)('overlapping grants combine exactly, on %s', (backend) =
       expect(rowTags(row)).toEqual([row.ethnicity === minority]);
     }
   });
+
+  it('over HTTP, a row-dependent field is asked for only under the conditions that grant it', async () => {
+    const bodies: { path: string; body: any }[] = [];
+    const wire = new HttpConnector({ dataset: SOCIAL_SECURITY, baseUrl: service.url, onRequest: (r) => bodies.push(r) });
+    const RECEIVING: Condition = { field: 'pensionStatus', op: 'eq', value: 'receiving' };
+    const data = planOf([
+      testGrant('status', { pensionStatus: 'full' }, null, { dataset: 'social_security', owner: 'dept:hrss' }),
+      testGrant('amount', { monthlyPension: 'full', employer: 'masked' }, RECEIVING, { dataset: 'social_security', owner: 'dept:hrss' }),
+    ]).datasets.get('social_security')!;
+    const rows = await wire.lookup({ scope: data.scope, fields: ['idNumber', 'pensionStatus', 'monthlyPension', 'employer'], rowRules: rulesOf(data), by: KEY, keys: [...accounts.keys()] });
+    await wire.close();
+    // One request for the fields every row may show, one per tag with the tag's condition and fields.
+    expect(bodies).toHaveLength(2);
+    const [plain, tagged] = bodies.map((b) => b.body);
+    expect(plain.fields.sort()).toEqual(['idNumber', 'pensionStatus']);
+    expect(plain.conditions).toEqual([]);
+    expect(tagged.fields.sort()).toEqual(['employer', 'idNumber', 'monthlyPension']);
+    expect(tagged.conditions).toEqual([RECEIVING]);
+    expect(rows.length).toBe(accounts.size);
+    for (const row of rows) {
+      const receiving = accounts.get(String(row.idNumber))!.pensionStatus === 'receiving';
+      expect(rowTags(row)).toEqual([receiving]);
+      expect(row.monthlyPension).toEqual(receiving ? accounts.get(String(row.idNumber))!.monthlyPension : null);
+    }
+  });
 });

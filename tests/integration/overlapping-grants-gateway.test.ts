@@ -1,0 +1,159 @@
+/**
+ * Overlapping grants through the whole gateway (PGlite, and real PostgreSQL when
+ * TEST_DATABASE_URL is set): a street holds the demo's elderly-allowance grants (persons aged
+ * 65+) and, for the same duty, a second grant on every person of the street with fewer fields.
+ * What a clerk sees is decided per row, masked per row, and filters on a field that is not full
+ * on every row are refused before anything is read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
+import { ageOn, todayInCity } from '../../core/time.ts';
+import { applyMask } from '../../policies/masks.ts';
+import type { GrantDef } from '../../policies/policy-files.ts';
+
+const STREET = NANJING_EAST.slice('street:'.length);
+const DUTY = 'elderly-allowance';
+const CLERK = { org: NANJING_EAST, roles: ['street_staff' as const] };
+
+const EVERYONE: GrantDef = {
+  id: 'test-overlap-everyone',
+  owner: 'dept:public-security',
+  dataset: 'population',
+  duty: DUTY,
+  streets: [STREET],
+  fields: { name: 'masked', gender: 'full', streetCode: 'full' },
+  rows: null,
+  validFrom: null,
+  validUntil: null,
+};
+
+const RECEIVING_PENSION: GrantDef = {
+  id: 'test-overlap-pension-amount',
+  owner: 'dept:hrss',
+  dataset: 'social_security',
+  duty: DUTY,
+  streets: [STREET],
+  fields: { pensionStatus: 'full', monthlyPension: 'full' },
+  rows: { field: 'pensionStatus', op: 'eq', value: 'receiving' },
+  validFrom: null,
+  validUntil: null,
+};
+
+describe.each(BACKENDS)('overlapping grants through the gateway, on %s', (backend) => {
+  let gw: TestGateway;
+  let token: string;
+  const persons = new Map<string, { name: string; age: number; gender: string }>();
+  const accounts = new Map<string, { pensionStatus: string; monthlyPension: number }>();
+
+  beforeAll(async () => {
+    gw = await createTestGateway({ backend, persons: 600 });
+    await gw.runtime.policyStore.createGrant(EVERYONE, 'test');
+    await gw.runtime.policyStore.createGrant(RECEIVING_PENSION, 'test');
+    await gw.runtime.authorizer.reload(true);
+    token = await gw.token(CLERK);
+    const today = todayInCity();
+    const rows = await sql<{ id: string; name: string; birth: string; gender: string }>`
+      select id_number as id, name, to_char(birth_date, 'YYYY-MM-DD') as birth, gender
+      from population.person where street_code = ${STREET}`.execute(gw.runtime.databases.population);
+    for (const r of rows.rows) persons.set(r.id, { name: r.name, age: ageOn(r.birth, today), gender: r.gender });
+    const ss = await sql<{ id: string; status: string; pension: string }>`
+      select id_number as id, pension_status as status, monthly_pension as pension from social_security.account`.execute(
+      gw.runtime.databases.socialSecurity ?? gw.runtime.databases.population,
+    );
+    for (const r of ss.rows) accounts.set(r.id, { pensionStatus: r.status, monthlyPension: Number(r.pension) });
+  }, 180_000);
+  afterAll(async () => gw?.close());
+
+  const read = (query: string) => gw.graphql(query, { token, purpose: DUTY });
+
+  it('shows every person the grants admit together, each field only under a grant that admits the row', async () => {
+    expect([...persons.values()].some((p) => p.age >= 65) && [...persons.values()].some((p) => p.age < 65)).toBe(true);
+    const seen = new Set<string>();
+    let after: string | null = null;
+    let total = -1;
+    for (;;) {
+      const { body } = await read(
+        `{ people(first: 25${after ? `, after: "${after}"` : ''}) { totalCount pageInfo { hasNextPage endCursor } edges { node { idNumber name gender age streetCode } } } }`,
+      );
+      expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+      const page = body.data.people;
+      total = page.totalCount;
+      for (const { node } of page.edges) {
+        // The clerk sees idNumber only on the elderly grant's rows: identify rows by the values they must have.
+        const candidates = [...persons.entries()].filter(([, p]) => p.gender === node.gender);
+        if (node.idNumber !== null) {
+          const person = persons.get(node.idNumber)!;
+          expect(person.age).toBeGreaterThanOrEqual(65);
+          expect(node).toEqual({ idNumber: node.idNumber, name: person.name, gender: person.gender, age: person.age, streetCode: STREET });
+          seen.add(node.idNumber);
+        } else {
+          // Only the every-person grant admits this row: name masked, no age, no idNumber.
+          expect(node.age).toBeNull();
+          const match = candidates.find(([, p]) => p.age < 65 && applyMask('name', p.name) === node.name);
+          expect(match, `a person under 65 whose masked name is ${node.name}`).toBeDefined();
+          expect(node.streetCode).toBe(STREET);
+          seen.add(`young:${seen.size}`);
+        }
+      }
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(total).toBe(persons.size);
+    expect(seen.size).toBe(persons.size);
+    expect([...seen].filter((k) => !k.startsWith('young:')).length).toBe([...persons.values()].filter((p) => p.age >= 65).length);
+  });
+
+  it('refuses filters, sorts and look-ups on a field that is not full on every row, and allows them on one that is', async () => {
+    for (const query of [
+      `{ people(filter: { name: { eq: "x" } }) { totalCount } }`,
+      `{ people(filter: { age: { gte: 80 } }) { totalCount } }`,
+      `{ people(orderBy: { field: birthDate, direction: DESC }) { totalCount } }`,
+      `{ person(idNumber: "${[...persons.keys()][0]}") { name } }`,
+    ]) {
+      const { body } = await read(query);
+      expect(body.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
+      expect(body.data?.people ?? body.data?.person ?? null).toBeNull();
+    }
+    const { body } = await read(`{ people(filter: { gender: { eq: "female" } }) { totalCount } }`);
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    expect(body.data.people.totalCount).toBe([...persons.values()].filter((p) => p.gender === 'female').length);
+  });
+
+  it('nested social-security fields obey the per-row rule through the HTTP source', async () => {
+    const { body } = await read(`{ people(first: 100) { edges { node { idNumber socialSecurity { pensionStatus monthlyPension } } } } }`);
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    let receiving = 0;
+    let others = 0;
+    for (const { node } of body.data.people.edges) {
+      if (node.idNumber === null || node.socialSecurity === null) continue;
+      const account = accounts.get(node.idNumber)!;
+      expect(node.socialSecurity.pensionStatus).toBe(account.pensionStatus);
+      if (account.pensionStatus === 'receiving') {
+        receiving += 1;
+        expect(node.socialSecurity.monthlyPension).toBe(account.monthlyPension);
+      } else {
+        others += 1;
+        expect(node.socialSecurity.monthlyPension).toBeNull();
+      }
+    }
+    expect(receiving).toBeGreaterThan(0);
+    expect(others).toBeGreaterThan(0);
+  });
+
+  it('explainAccess states the per-grant picture', async () => {
+    const owner = await gw.token({ org: 'dept:public-security', roles: ['data_owner'] });
+    const { body } = await gw.graphql(
+      `{ explainAccess(org: "${NANJING_EAST}", purpose: "${DUTY}", fields: ["population.name", "population.gender", "population.idNumber"]) { field decision grant rule } }`,
+      { token: owner },
+    );
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    const [name, gender, idNumber] = body.data.explainAccess;
+    expect(name.decision).toBe('masked');
+    expect(name.rule).toContain('depends on the row');
+    expect(name.rule).toContain('population-elderly-allowance');
+    expect(name.rule).toContain('masked on every row (test-overlap-everyone)');
+    expect(gender).toMatchObject({ decision: 'full', grant: EVERYONE.id });
+    expect(idNumber.rule).toContain('not shown on other rows');
+  });
+});
