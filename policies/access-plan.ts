@@ -10,6 +10,7 @@
  */
 import type { Condition, Scope } from '../core/conditions.ts';
 import type { DatasetName } from '../core/datasets.ts';
+import { canonicalJson } from '../core/canonical-json.ts';
 
 export type FieldAccess = 'full' | 'masked';
 
@@ -30,9 +31,8 @@ export interface FieldDecision {
   /** `dataset.field` */
   readonly field: string;
   /**
-   * `full`: full on every row the purpose may see (so it may be filtered and sorted on);
-   * `masked`: readable, but not in full on every row (masked, or full or not shown depending on the
-   * row: see `varies`); `denied`: on no row.
+   * The best access the field has on some row the purpose may see (`denied`: on none). With
+   * `varies`, it is that level on some rows only: see `rule` and `byGrant`.
    */
   readonly access: FieldAccess | 'denied';
   /** True when the field's access depends on the row (grants with different row conditions). */
@@ -71,9 +71,9 @@ export interface RowDependentAccess {
 export interface DatasetAccess {
   readonly dataset: DatasetName;
   /**
-   * Fields the purpose may read; a field absent here is denied. `full` only where the field is
-   * full on every row the purpose may see: that is what filters, sorts and look-ups need. A
-   * row-dependent field is `masked` here; what it shows on a row is {@link accessOnRow}'s answer.
+   * Fields the purpose may ask for, at the best level they have on some row; a field absent here
+   * is denied. Filters, sorts and look-ups need `full`, and run over {@link rowsWhereFull} only.
+   * What a field shows on one row is {@link accessOnRow}'s answer.
    */
   readonly fields: ReadonlyMap<string, FieldAccess>;
   /** Rows the purpose may see: the street's jurisdiction and the grants' row conditions. */
@@ -99,7 +99,7 @@ export interface AccessPlan {
   readonly expiresAt: number;
 }
 
-/** The access a plan gives to `dataset.field` on every row (see {@link DatasetAccess.fields}), or undefined when denied. */
+/** The best access a plan gives to `dataset.field` on some row (see {@link DatasetAccess.fields}), or undefined when denied. */
 export function fieldAccess(plan: AccessPlan, dataset: DatasetName, field: string): FieldAccess | undefined {
   return plan.datasets.get(dataset)?.fields.get(field);
 }
@@ -117,4 +117,34 @@ export function accessOnRow(data: DatasetAccess, field: string, tags: readonly b
     if (under > level && tags?.[i] === true) level = under;
   }
   return level === 2 ? 'full' : level === 1 ? 'masked' : undefined;
+}
+
+/**
+ * The rows on which each of `fields` is full, as conditions to AND with the scope: what a filter,
+ * a sort or a look-up by these fields may run over. A field that is full on some rows only
+ * (grants with different row conditions) is thus never compared on a row where it is masked or
+ * not granted, so no answer (rows, order, totalCount) depends on a value the caller may not see
+ * in full. Empty when each field is full on every row: the single-grant case pays nothing.
+ *
+ * @throws TypeError for a field full on no row (authorization refuses such an operation first).
+ */
+export function rowsWhereFull(data: DatasetAccess, fields: Iterable<string>): Condition[] {
+  const distinct = new Map<string, Condition>();
+  const seen = new Set<string>();
+  for (const field of fields) {
+    if (seen.has(field)) continue;
+    seen.add(field);
+    const levels = data.perRow?.levels.get(field);
+    if (!levels) {
+      if (data.fields.get(field) !== 'full') throw new TypeError(`${data.dataset}.${field} is not granted in full: refusing to compare it`);
+      continue;
+    }
+    if (levels.base === 2) continue;
+    const full = data.perRow!.tags.filter((_, i) => levels.byTag[i] === 2);
+    if (full.length === 0) throw new TypeError(`${data.dataset}.${field} is full on no row: refusing to compare it`);
+    const condition: Condition = full.length === 1 ? full[0]! : { any: full };
+    const key = canonicalJson(condition);
+    if (!distinct.has(key)) distinct.set(key, condition);
+  }
+  return [...distinct.values()];
 }

@@ -12,10 +12,12 @@
  * such field's level under each tag; the source evaluates the tags in its own query and returns
  * the field's value only where a tag granting it holds (`RowRules` in connectors/connector.ts).
  *
- * Filters, sorts and look-ups need the field in full on every row the duty may see; a
- * row-dependent field never is, so it is refused there (a filter restricted to some rows would
- * change which rows an answer has in a way nobody asked for, and a filter over rows where the
- * field is masked or not granted would be an oracle on its value).
+ * Filters, sorts and look-ups need the field in full, and run only over the rows where it is full
+ * (`rowsWhereFull` in access-plan.ts): a comparison over rows where the field is masked or not
+ * granted would be an oracle on its value. The alternative, refusing them unless the field is full
+ * on every row, would let one more approved grant (a few masked fields for everyone, say) take
+ * away a street's look-up by ID number under grants it already held; restricting keeps every
+ * grant's own answers as they were, and adds the new grant's rows where they can be answered.
  */
 import type { Condition } from '../core/conditions.ts';
 import { DATASETS, type DatasetName } from '../core/datasets.ts';
@@ -145,10 +147,11 @@ function compileDataset(
       decisions.set(obj, { ...casbin, access, byGrant });
       continue;
     }
-    // Depends on the row: readable, never filterable or sortable (not full on every row).
-    fields.set(def.name, 'masked');
+    // Depends on the row: asked for at its best level; compared only where full (rowsWhereFull).
+    const best: FieldAccess = top === 2 ? 'full' : 'masked';
+    fields.set(def.name, best);
     levels.set(def.name, { base, byTag });
-    decisions.set(obj, { field: obj, access: 'masked', varies: true, grant: casbin.grant, rule: describeVarying(obj, every, base, conditional, byTag), byGrant });
+    decisions.set(obj, { field: obj, access: best, varies: true, grant: casbin.grant, rule: describeVarying(obj, every, base, conditional, byTag), byGrant });
   }
 
   if (fields.size === 0) return undefined;
@@ -230,7 +233,10 @@ function describeVarying(
     if (byTag[i]! > base) parts.push(`${LEVEL_NAME[byTag[i]!]} where ${canonicalJson(group.condition)} (${group.grants.map((g) => g.id).join(', ')})`);
   });
   const elsewhere = base === 0 ? 'not shown on other rows' : `${LEVEL_NAME[base]} on other rows`;
-  return `${field} depends on the row: ${parts.join('; ')}; ${elsewhere}. It may be read, but not filtered, sorted or looked up by (not full on every row the duty may see)`;
+  const compare = byTag.includes(2)
+    ? 'filters, sorts and look-ups by it run over the rows where it is full only'
+    : 'it may not be filtered, sorted or looked up by (full on no row)';
+  return `${field} depends on the row: ${parts.join('; ')}; ${elsewhere}; ${compare}`;
 }
 
 /**

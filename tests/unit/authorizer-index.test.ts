@@ -94,10 +94,10 @@ describe('authorizer: plans decided on their own lines', () => {
     // Granted alike by every grant that admits rows: one level, on every row.
     expect(access(OURS, OVERLAP, 'name')).toMatchObject({ access: 'full' });
     expect(access(OURS, OVERLAP, 'name').varies).toBeFalsy();
-    // Granted by the 65+ grant only, while another grant admits everyone: readable, shown on the
-    // elderly grant's rows only (the per-row picture is in the plan), never filterable.
+    // Granted by the 65+ grant only, while another grant admits everyone: shown on the elderly
+    // grant's rows only (the per-row picture is in the plan).
     const phone = access(OURS, OVERLAP, 'phone');
-    expect(phone).toMatchObject({ access: 'masked', varies: true });
+    expect(phone).toMatchObject({ access: 'full', varies: true });
     expect(phone.rule).toContain('g-elderly-phone');
     expect(phone.rule).toContain('not shown on other rows');
     expect(phone.byGrant).toEqual(
@@ -107,9 +107,9 @@ describe('authorizer: plans decided on their own lines', () => {
       ]),
     );
     // Full under the conditional grant, masked under the all-rows one: depends on the row.
-    expect(access(OURS, OVERLAP, 'residenceAddress')).toMatchObject({ access: 'masked', varies: true });
+    expect(access(OURS, OVERLAP, 'residenceAddress')).toMatchObject({ access: 'full', varies: true });
     // Two conditional grants, full under one and masked under the other.
-    expect(access(OTHER, OVERLAP, 'gender')).toMatchObject({ access: 'masked', varies: true });
+    expect(access(OTHER, OVERLAP, 'gender')).toMatchObject({ access: 'full', varies: true });
     expect(access(OTHER, OVERLAP, 'name')).toMatchObject({ access: 'full' });
     // One condition only (the usual case): nothing changes.
     expect(access(OURS, DUTY, 'name')).toMatchObject({ access: 'full', grant: 'g-ours-name' });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Condition } from '../../core/conditions.ts';
-import { accessOnRow, type FieldAccess } from '../../policies/access-plan.ts';
+import { accessOnRow, rowsWhereFull, type FieldAccess } from '../../policies/access-plan.ts';
 import type { StoredGrant } from '../../policies/policy-store.ts';
 import { PLAN_NOW, PLAN_STREET, planOf as plan, testGrant } from '../grant-plans.ts';
 
@@ -60,8 +60,10 @@ describe('compileAccessPlan: overlapping grants', () => {
     expect([onRow('phone', true), onRow('phone', false)]).toEqual(['full', undefined]);
     expect([onRow('name', true), onRow('name', false)]).toEqual(['full', 'masked']);
     expect([onRow('streetCode', true), onRow('streetCode', false)]).toEqual(['full', 'full']);
-    // Readable, never filterable: not full on every row.
-    expect(Object.fromEntries(population.fields)).toEqual({ name: 'masked', phone: 'masked', residenceAddress: 'masked', streetCode: 'full' });
+    // Asked for at the best level some row has; compared only where full.
+    expect(Object.fromEntries(population.fields)).toEqual({ name: 'full', phone: 'full', residenceAddress: 'full', streetCode: 'full' });
+    expect(rowsWhereFull(population, ['phone', 'name', 'streetCode'])).toEqual([ELDERLY]);
+    expect(rowsWhereFull(population, ['streetCode'])).toEqual([]);
     // A source that reported no tags gets the level every row is sure of (fail-closed).
     expect(accessOnRow(population, 'phone', undefined)).toBeUndefined();
     expect(accessOnRow(population, 'name', undefined)).toBe('masked');
@@ -70,7 +72,7 @@ describe('compileAccessPlan: overlapping grants', () => {
   it('explainAccess states the per-grant picture', () => {
     const plan = planOf([grant('elderly', { phone: 'full', streetCode: 'full' }, ELDERLY), grant('women', { phone: 'masked', streetCode: 'full' }, WOMEN)]);
     const phone = plan.decisions.get('population.phone')!;
-    expect(phone).toMatchObject({ access: 'masked', varies: true });
+    expect(phone).toMatchObject({ access: 'full', varies: true });
     expect(phone.byGrant).toEqual([
       { grant: 'elderly', access: 'full', rows: ELDERLY },
       { grant: 'women', access: 'masked', rows: WOMEN },
@@ -79,7 +81,7 @@ describe('compileAccessPlan: overlapping grants', () => {
     expect(phone.rule).toContain('(elderly)');
     expect(phone.rule).toContain('masked where');
     expect(phone.rule).toContain('(women)');
-    expect(phone.rule).toContain('not filtered, sorted or looked up by');
+    expect(phone.rule).toContain('run over the rows where it is full only');
   });
 
   it('never lends a level above Casbin’s decision (a deny line holds on every row)', () => {
@@ -145,12 +147,19 @@ describe('compileAccessPlan: property over random overlapping grants', () => {
           const expected = Math.max(0, ...admitting.map((s) => (s.fields[field] ? LEVEL[s.fields[field]!] : 0)));
           const got = admitting.length === 0 ? 0 : (LEVEL[accessOnRow(population, field, tags) as FieldAccess] ?? 0);
           expect(got).toBe(expected);
-          // What filters and sorts see: full only where full on every possible admitted row.
-          // (The compiler knows no implication between conditions: each condition's grants must give it.)
-          const conditions = [...new Set(specs.map((s) => s.rows))];
-          const fullUnder = (c: number) => specs.some((s) => s.rows === c && s.fields[field] === 'full');
-          const everywhere = fullUnder(0) || conditions.every(fullUnder);
-          expect(population.fields.get(field) === 'full').toBe(everywhere);
+          // What an operation may ask for: the best level on some row.
+          const best = Math.max(0, ...specs.map((s) => (s.fields[field] ? LEVEL[s.fields[field]!] : 0)));
+          expect(population.fields.get(field) ? LEVEL[population.fields.get(field)!] : 0).toBe(best);
+          // What filters and sorts run over: exactly the rows where the field is full.
+          if (best === 2 && admitting.length > 0) {
+            const where = rowsWhereFull(population, [field]);
+            const holdsHere = (c: Condition): boolean => {
+              if ('any' in c) return c.any.some(holdsHere);
+              const i = POOL.findIndex((p) => JSON.stringify(p) === JSON.stringify(c));
+              return holds(i);
+            };
+            expect(where.every(holdsHere), `${field}: compared on this row`).toBe(expected === 2);
+          }
           // shownUnder lists exactly the tags of conditional grants that grant the field.
           const under = population.perRow?.shownUnder[field];
           if (under) expect(under.some((i) => tags[i])).toBe(expected > 0);
