@@ -8,7 +8,7 @@ import type { DatasetName } from '../core/datasets.ts';
 import { compileAccessPlan, type Decide } from '../policies/grant-compiler.ts';
 import type { AccessPlan } from '../policies/access-plan.ts';
 import { casbinLines, type StoredGrant } from '../policies/policy-store.ts';
-import type { DutyDef, GrantDef } from '../policies/policy-files.ts';
+import type { DutyDef, GrantDef } from '../policies/policy-definitions.ts';
 
 export const PLAN_STREET = '310101002';
 export const PLAN_DUTY = 'overlap-duty';

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
 import { ageOn, todayInCity } from '../../core/time.ts';
 import { applyMask } from '../../policies/masks.ts';
-import type { GrantDef } from '../../policies/policy-files.ts';
+import type { GrantDef } from '../../policies/policy-definitions.ts';
 
 const STREET = NANJING_EAST.slice('street:'.length);
 const DUTY = 'elderly-allowance';
