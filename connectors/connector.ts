@@ -17,10 +17,28 @@ export interface OrderBy {
   readonly direction: 'asc' | 'desc';
 }
 
+/**
+ * Fields that may leave the source on some rows of the scope only (several grants with different
+ * row conditions). The adapter evaluates each tag in its own query, reports per row which tags
+ * hold (`row[ROW_TAGS]`), and returns a field listed in `shownUnder` only on rows where one of its
+ * tags holds (null elsewhere). Fields not listed come back on every row in scope, as without rules.
+ */
+export interface RowRules {
+  /** Row conditions on the dataset's own fields, compiled like the scope's (values as parameters). */
+  readonly tags: readonly Condition[];
+  /** Field → indexes into `tags`; the value is returned where any of them holds. */
+  readonly shownUnder: Readonly<Record<string, readonly number[]>>;
+}
+
+/** Which of the request's `rowRules.tags` hold on a returned row, in order; present only when tags were asked for. */
+export const ROW_TAGS: unique symbol = Symbol('lianqiao.rowTags');
+
 export interface FindRequest {
   readonly scope: Scope;
   /** Logical fields to return. The adapter adds what it needs for cursors itself. */
   readonly fields: readonly string[];
+  /** Row-dependent fields; absent or without tags: every field on every row in scope. */
+  readonly rowRules?: RowRules;
   /** Request filters (already authorized), ANDed with the scope. */
   readonly where?: readonly Condition[];
   readonly orderBy?: OrderBy;
@@ -31,6 +49,20 @@ export interface FindRequest {
 }
 
 export type Row = Record<string, unknown>;
+
+/** A row as an adapter returns it under {@link RowRules}: the tags that hold on it travel with it (never into JSON). */
+type TaggedRow = Row & { [ROW_TAGS]?: readonly boolean[] };
+
+/** The tags that hold on `row` (see {@link RowRules}); undefined when none were asked for. */
+export function rowTags(row: Row): readonly boolean[] | undefined {
+  return (row as TaggedRow)[ROW_TAGS];
+}
+
+/** Attaches the tags that hold on a row; adapters call it. */
+export function tagRow(row: Row, tags: readonly boolean[]): Row {
+  (row as TaggedRow)[ROW_TAGS] = tags;
+  return row;
+}
 
 export interface Page {
   readonly rows: readonly Row[];
@@ -46,6 +78,8 @@ export interface LookupRequest {
   /** The field the keys are matched on: the dataset key, or a declared lookup field such as `houseId`. */
   readonly by: string;
   readonly keys: readonly string[];
+  /** Row-dependent fields, as for {@link FindRequest.rowRules}. */
+  readonly rowRules?: RowRules;
 }
 
 /** The port every source adapter implements. */
@@ -66,4 +100,18 @@ export function assertScope(scope: Scope | undefined | null, dataset: string): a
   if (!scope || (scope.streets !== 'all' && !Array.isArray(scope.streets)) || !Array.isArray(scope.conditions)) {
     throw new TypeError(`connector for ${dataset} called without a scope: refusing to read`);
   }
+}
+
+/** Whether a request carries tags to evaluate; throws on rules that point at tags that do not exist. */
+export function hasRowRules(rules: RowRules | undefined, dataset: string): rules is RowRules {
+  if (!rules || rules.tags.length === 0) {
+    if (rules && Object.keys(rules.shownUnder).length > 0) throw new TypeError(`${dataset}: row rules name tags but carry none`);
+    return false;
+  }
+  for (const [field, tags] of Object.entries(rules.shownUnder)) {
+    for (const i of tags) {
+      if (!Number.isInteger(i) || i < 0 || i >= rules.tags.length) throw new TypeError(`${dataset}: row rule of ${field} names no tag ${i}`);
+    }
+  }
+  return true;
 }

@@ -6,14 +6,19 @@
  *   them in its own query. `scope.streets` is not sent: a dataset served this way has no street field,
  *   the gateway scopes it by asking only for keys it already found in scope.
  * - One HTTP request per batch of keys (deduplicated; split into parallel chunks above `maxBatch`).
+ * - Row-dependent fields ({@link RowRules}) need no protocol of their own: the rows are asked for
+ *   once more per tag, in parallel, with the tag added to the conditions and only the fields that
+ *   tag grants, so the service's own query decides which tags hold and a field's value never
+ *   leaves the service on a row where none of its tags holds. One tag costs one more request.
  * - Every attempt has its own time limit (`AbortSignal.timeout`). Network errors, timeouts and
  *   500/502/503/504 are retried with exponential backoff and jitter (reads are idempotent); 4xx never.
  * - Failures become {@link ConnectorError}s whose messages name the source only: never the URL, its
  *   credentials or the response body.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Connector, FindRequest, LookupRequest, Page, Row } from '../connector.ts';
-import { assertScope } from '../connector.ts';
+import type { Condition } from '../../core/conditions.ts';
+import type { Connector, FindRequest, LookupRequest, Page, Row, RowRules } from '../connector.ts';
+import { assertScope, hasRowRules, tagRow } from '../connector.ts';
 import { ConnectorError } from '../connector-error.ts';
 import type { DatasetDef } from '../../core/datasets.ts';
 import {
@@ -102,34 +107,31 @@ export class HttpConnector implements Connector {
     assertScope(request.scope, this.dataset.name);
     // A key the protocol cannot carry (empty, or longer than any key) cannot match a row: drop it.
     const keys = [...new Set(request.keys)].filter((k) => typeof k === 'string' && k.length > 0 && k.length <= MAX_KEY_LENGTH);
-    const template = this.#validate(() =>
-      parseLookupBody(this.dataset, {
-        by: request.by,
-        keys: [],
-        fields: [...request.fields],
-        conditions: [...request.scope.conditions],
-      }),
-    );
-    if (keys.length === 0) return [];
-    const chunks: string[][] = [];
-    for (let i = 0; i < keys.length; i += this.#maxBatch) chunks.push(keys.slice(i, i + this.#maxBatch));
+    const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
     const keep = new Set([...request.fields, request.by]);
-    const results = await Promise.all(
-      chunks.map(async (chunk) => {
-        const body: LookupBody = { ...template, keys: this.#validate(() => parseLookupBody(this.dataset, { ...template, keys: chunk })).keys };
-        const result = await this.#post(PROTOCOL_PATHS.lookup, body);
-        if (!isLookupResult(result)) throw this.#badResponse('lookup');
-        return result.rows;
-      }),
-    );
-    return results.flat().map((row) => project(row, keep));
+    if (!rules) {
+      const rows = await this.#lookupRaw(request.by, keys, [...request.fields], [...request.scope.conditions]);
+      return rows.map((row) => project(row, keep));
+    }
+    const key = this.dataset.key;
+    const uniform = [...new Set([...request.fields.filter((f) => !Object.hasOwn(rules.shownUnder, f)), key])];
+    const [rows, ...tagged] = await Promise.all([
+      this.#lookupRaw(request.by, keys, uniform, [...request.scope.conditions]),
+      ...rules.tags.map((tag, i) =>
+        this.#lookupRaw(request.by, keys, tagFields(rules, request.fields, i, key), [...request.scope.conditions, tag]),
+      ),
+    ]);
+    return merge(rows!, tagged, rules, request.fields, key, keep);
   }
 
   async find(request: FindRequest): Promise<Page> {
     assertScope(request.scope, this.dataset.name);
+    const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
+    const key = this.dataset.key;
+    const fields = rules ? [...new Set([...request.fields.filter((f) => !Object.hasOwn(rules.shownUnder, f)), key])] : [...request.fields];
     const body: FindBody = this.#validate(() =>
       parseFindBody(this.dataset, {
-        fields: [...request.fields],
+        fields,
         where: [...(request.where ?? [])],
         conditions: [...request.scope.conditions],
         ...(request.orderBy ? { orderBy: { field: request.orderBy.field, direction: request.orderBy.direction } } : {}),
@@ -141,12 +143,40 @@ export class HttpConnector implements Connector {
     const result = await this.#post(PROTOCOL_PATHS.find, body);
     if (!isFindResult(result) || (request.withTotalCount && result.totalCount === undefined)) throw this.#badResponse('find');
     const keep = new Set(request.fields);
+    let rows: Row[];
+    if (!rules) {
+      rows = result.rows.map((row) => project(row, keep));
+    } else {
+      // The page's rows, asked again per tag: the service's own query decides which tags hold.
+      const keys = result.rows.map((row) => row[key]).filter((k): k is string => typeof k === 'string' && k.length > 0 && k.length <= MAX_KEY_LENGTH);
+      const tagged = await Promise.all(
+        rules.tags.map((tag, i) => this.#lookupRaw(key, keys, tagFields(rules, request.fields, i, key), [...request.scope.conditions, tag])),
+      );
+      rows = merge(result.rows, tagged, rules, request.fields, key, keep);
+    }
     return {
-      rows: result.rows.map((row) => project(row, keep)),
+      rows,
       cursors: result.cursors,
       hasNextPage: result.hasNextPage,
       ...(request.withTotalCount ? { totalCount: result.totalCount } : {}),
     };
+  }
+
+  /** One protocol lookup (validated first, split into chunks of `maxBatch` keys); rows as the service sent them. */
+  async #lookupRaw(by: string, keys: readonly string[], fields: string[], conditions: Condition[]): Promise<Row[]> {
+    const template = this.#validate(() => parseLookupBody(this.dataset, { by, keys: [], fields, conditions }));
+    if (keys.length === 0) return [];
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += this.#maxBatch) chunks.push(keys.slice(i, i + this.#maxBatch));
+    const results = await Promise.all(
+      chunks.map(async (chunk) => {
+        const body: LookupBody = { ...template, keys: this.#validate(() => parseLookupBody(this.dataset, { ...template, keys: chunk })).keys };
+        const result = await this.#post(PROTOCOL_PATHS.lookup, body);
+        if (!isLookupResult(result)) throw this.#badResponse('lookup');
+        return result.rows;
+      }),
+    );
+    return results.flat();
   }
 
   async health(): Promise<void> {
@@ -264,6 +294,38 @@ export class HttpConnector implements Connector {
 
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'));
+}
+
+/** The fields asked for under tag `i`: the row key and the fields that tag may show. */
+function tagFields(rules: RowRules, fields: readonly string[], i: number, key: string): string[] {
+  return [...new Set([key, ...fields.filter((f) => rules.shownUnder[f]?.includes(i))])];
+}
+
+/**
+ * Rows of the scope with the row-dependent fields filled in from the per-tag answers: a tag holds
+ * on a row when its answer has the row; a field takes its value from an answer of one of its tags.
+ */
+function merge(
+  rows: readonly Row[],
+  tagged: readonly (readonly Row[])[],
+  rules: RowRules,
+  fields: readonly string[],
+  key: string,
+  keep: ReadonlySet<string>,
+): Row[] {
+  const byTag = tagged.map((answer) => new Map(answer.filter((r) => typeof r[key] === 'string').map((r) => [r[key] as string, r])));
+  return rows.map((row) => {
+    const id = row[key];
+    const tags = byTag.map((answer) => typeof id === 'string' && answer.has(id));
+    const out = project(row, keep);
+    for (const field of fields) {
+      const under = rules.shownUnder[field];
+      if (!under) continue;
+      const source = under.find((i) => tags[i]);
+      out[field] = source === undefined ? null : (byTag[source]!.get(id as string)?.[field] ?? null);
+    }
+    return tagRow(out, tags);
+  });
 }
 
 /** Keeps only the fields the caller asked for, whatever the service sent. */

@@ -3,6 +3,9 @@
  *
  * - Selects only the requested columns.
  * - Pushes the scope (street codes + compiled conditions) into the WHERE clause of every query.
+ * - Row-dependent fields ({@link RowRules}): each tag is a boolean column of the same query, and
+ *   such a field is `CASE WHEN <its tags> THEN column END`, so its value never leaves the database
+ *   on a row no granting condition admits.
  * - Keyset pagination on (order column, row id): stable cursors, no OFFSET.
  * - Batched lookups: one query per batch of keys.
  * - Identifiers come only from {@link PostgresTableMapping}; values are always parameters.
@@ -10,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { Condition, Scope } from '../../core/conditions.ts';
-import type { Connector, FindRequest, LookupRequest, Page, Row } from '../connector.ts';
-import { assertScope } from '../connector.ts';
+import type { Connector, FindRequest, LookupRequest, Page, Row, RowRules } from '../connector.ts';
+import { assertScope, hasRowRules, tagRow } from '../connector.ts';
 import { ConnectorError } from '../connector-error.ts';
 import type { DatasetDef, FieldDef } from '../../core/datasets.ts';
 import { ageOn, todayInCity } from '../../core/time.ts';
@@ -93,10 +96,11 @@ export class PostgresConnector implements Connector {
     const cursor = request.after ? this.#decodeCursor(request.after, fingerprint) : undefined;
     const first = Math.max(0, Math.floor(request.first));
 
+    const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
     const base = (eb: ExpressionBuilder<any, any>) => this.#where(eb, request.scope, request.where ?? [], today);
     let query = this.#db
       .selectFrom(`${this.#qualified} as ${this.#table.table}`)
-      .select(this.#selection(request.fields))
+      .select((eb) => this.#selection(eb, request.fields, rules, today))
       .select(sql.ref(`${this.#table.table}.${this.#table.rowId}`).as(ROW_ID))
       .where(base);
     if (orderColumn) query = query.select(sql.ref(orderColumn).as('__order'));
@@ -123,7 +127,7 @@ export class PostgresConnector implements Connector {
     ]);
     const pageRows = rows.slice(0, first);
     return {
-      rows: pageRows.map((r) => this.#toRow(r, request.fields, today)),
+      rows: pageRows.map((r) => this.#toRow(r, request.fields, today, rules)),
       cursors: pageRows.map((r) =>
         encodeCursor({ f: fingerprint, r: String(r[ROW_ID]), ...(orderColumn ? { v: cursorValue(r.__order) } : {}) }),
       ),
@@ -140,6 +144,7 @@ export class PostgresConnector implements Connector {
     const keys = [...new Set(request.keys)];
     if (keys.length === 0) return [];
     const today = todayInCity();
+    const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
     const byColumn = this.#columns.column(request.by);
     const fields = request.fields.includes(request.by) ? request.fields : [...request.fields, request.by];
     const chunks: string[][] = [];
@@ -149,12 +154,12 @@ export class PostgresConnector implements Connector {
         this.#run(
           this.#db
             .selectFrom(`${this.#qualified} as ${this.#table.table}`)
-            .select(this.#selection(fields))
+            .select((eb) => this.#selection(eb, fields, rules, today))
             .where((eb) => eb.and([eb(eb.ref(byColumn), 'in', chunk), this.#where(eb, request.scope, [], today)])),
         ),
       ),
     );
-    return results.flat().map((r) => this.#toRow(r, fields, today));
+    return results.flat().map((r) => this.#toRow(r, fields, today, rules));
   }
 
   async health(): Promise<void> {
@@ -185,15 +190,28 @@ export class PostgresConnector implements Connector {
     return eb.and(parts);
   }
 
-  /** Columns to select, aliased to logical names; a derived field brings its source column. */
-  #selection(fields: readonly string[]) {
-    const wanted = new Set<string>();
-    for (const field of fields) {
+  /**
+   * Columns to select, each aliased to its logical name (a derived field selects its source column
+   * under its own name). Under row rules, a field listed in `shownUnder` is nulled on rows where
+   * none of its tags holds, and every tag is selected as a boolean `__t<i>`.
+   */
+  #selection(eb: ExpressionBuilder<any, any>, fields: readonly string[], rules: RowRules | undefined, today: string) {
+    const tags = rules ? rules.tags.map((tag) => compileConditions(eb, [tag], this.#columns, today)) : [];
+    const selection = [];
+    for (const field of new Set(fields)) {
       const def = this.#fields.get(field);
       if (!def) throw new TypeError(`${this.dataset.name} has no field ${JSON.stringify(field)}`);
-      wanted.add(def.derivedFrom ?? field);
+      const column = sql.ref(this.#columns.column(def.derivedFrom ?? field));
+      const under = rules?.shownUnder[field];
+      if (!under) {
+        selection.push(column.as(field));
+        continue;
+      }
+      const shown = under.length === 0 ? sql<SqlBool>`false` : eb.or(under.map((i) => tags[i]!));
+      selection.push(sql`case when ${shown} then ${column} end`.as(field));
     }
-    return [...wanted].map((field) => sql.ref(this.#columns.column(field)).as(field));
+    tags.forEach((tag, i) => selection.push(sql<boolean>`${tag}`.as(`__t${i}`)));
+    return selection;
   }
 
   #orderColumn(field: string): string {
@@ -202,18 +220,19 @@ export class PostgresConnector implements Connector {
     return this.#columns.column(field);
   }
 
-  #toRow(raw: Record<string, unknown>, fields: readonly string[], today: string): Row {
+  #toRow(raw: Record<string, unknown>, fields: readonly string[], today: string, rules: RowRules | undefined): Row {
     const row: Row = {};
     for (const field of fields) {
       const def = this.#fields.get(field)!;
       if (def.derivedFrom === 'birthDate') {
-        const birth = normalize(raw.birthDate, 'date');
+        const birth = normalize(raw[field], 'date');
         row[field] = typeof birth === 'string' ? ageOn(birth, today) : null;
       } else {
         row[field] = normalize(raw[field], def.type);
       }
     }
-    return row;
+    // A tag whose condition is unknown on the row (SQL NULL) does not hold.
+    return rules ? tagRow(row, rules.tags.map((_, i) => raw[`__t${i}`] === true)) : row;
   }
 
   #fingerprint(request: FindRequest): string {

@@ -1,8 +1,9 @@
 /**
  * Advice, not errors: pairs of grants of one dataset and duty that can apply to the same street
  * with different row conditions, where one shows a field the other does not (or shows it at a
- * lower access). The gateway then shows such a field only where it covers every admitted row
- * (`policies/grant-compiler.ts`), so it may be denied although a grant names it.
+ * lower access). Such a field depends on the row (`policies/grant-compiler.ts`): it shows on a row
+ * only where a grant admitting that row grants it, and filters, sorts and look-ups by it run over
+ * the rows where it is full only; worth knowing when a street reports "missing" values.
  */
 import type { GrantDef, PolicySet } from '../policy-definitions.ts';
 import { defaultLocator, sortProblems, type PolicyLocator, type PolicyProblem } from './yaml-locations.ts';
@@ -37,8 +38,8 @@ export function overlapWarnings(set: PolicySet, locate: PolicyLocator = defaultL
         ...at,
         message:
           `warning: grants '${a.id}' and '${b.id}' (${a.dataset}, ${a.duty}) apply to the same street with different row conditions ` +
-          `(${condition(a)} / ${condition(b)}); ${fields.join(', ')} will be shown only where it is granted on every admitted row, ` +
-          'i.e. masked or denied: give both grants the same row condition, or the same fields',
+          `(${condition(a)} / ${condition(b)}); ${fields.join(', ')} depend(s) on the row: shown only on rows a grant giving it admits, ` +
+          'filtered, sorted and looked up by only where full; give both grants the same row condition or the same fields if that is not meant',
       });
     }
   }

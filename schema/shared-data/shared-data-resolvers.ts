@@ -7,11 +7,11 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Condition, Scope } from '../../core/conditions.ts';
-import type { Connector, Row } from '../../connectors/connector.ts';
+import { rowTags, type Connector, type Row, type RowRules } from '../../connectors/connector.ts';
 import { DATASETS, type DatasetName } from '../../core/datasets.ts';
 import { resolverContext, type ResolverContext } from '../resolver-context.ts';
 import { GatewayError } from '../../core/errors.ts';
-import type { AccessPlan, DatasetAccess } from '../../policies/access-plan.ts';
+import { accessOnRow, rowsWhereFull, type AccessPlan, type DatasetAccess } from '../../policies/access-plan.ts';
 import { applyMask } from '../../policies/masks.ts';
 
 export interface SharedDataSources {
@@ -27,7 +27,11 @@ type View = Record<string, unknown> & { [RAW]: Row };
 export const MAX_PAGE_SIZE = 100;
 
 interface Loaders {
-  personByIdNumber: DataLoader<string, View | null>;
+  /** Root look-ups (`person`, `house`, `socialSecurityAccount`): over the rows where the key is full. */
+  personLookedUp: DataLoader<string, View | null>;
+  houseLookedUp: DataLoader<string, View | null>;
+  accountLookedUp: DataLoader<string, View | null>;
+  /** Relations: joins on keys the gateway already holds, over the whole scope. */
   personsByHouse: DataLoader<string, View[]>;
   houseById: DataLoader<string, View | null>;
   accountOfPersonInScope: DataLoader<string, View | null>;
@@ -56,13 +60,25 @@ const JOIN_KEYS: Readonly<Record<DatasetName, readonly string[]>> = {
   social_security: ['idNumber'],
 };
 
-/** Masks a row under the grants and records it for the audit event. */
+/**
+ * The plan's row-dependent fields for the connector (see `RowRules`). Join keys are fetched whole
+ * even there: the gateway needs them for relations and for the audit event's subjects, and shows
+ * them only where {@link toView} finds them granted on the row.
+ */
+function rowRules(data: DatasetAccess, dataset: DatasetName): RowRules | undefined {
+  if (!data.perRow) return undefined;
+  const shownUnder = Object.fromEntries(Object.entries(data.perRow.shownUnder).filter(([field]) => !JOIN_KEYS[dataset].includes(field)));
+  return { tags: data.perRow.tags, shownUnder };
+}
+
+/** Masks a row under the grants that admit it (per row where they differ) and records it for the audit event. */
 function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
   const { data } = access(state, dataset);
   const def = DATASETS[dataset];
   const view = { [RAW]: row } as View;
+  const tags = rowTags(row);
   for (const field of def.fields) {
-    const granted = data.fields.get(field.name);
+    const granted = accessOnRow(data, field.name, tags);
     if (!granted || !(field.name in row)) continue;
     view[field.name] = granted === 'full' ? row[field.name] : applyMask(field.mask ?? 'none', row[field.name]);
   }
@@ -80,14 +96,25 @@ function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
   if (state.loaders) return state.loaders as Loaders;
   const scopeOf = (dataset: DatasetName): Scope => access(state, dataset).data.scope;
   const fields = (dataset: DatasetName) => projection(state, dataset, JOIN_KEYS[dataset]);
+  const rulesOf = (dataset: DatasetName) => rowRules(access(state, dataset).data, dataset);
+  /** A look-up by a key the caller supplied compares that key: only where it is full on the row. */
+  const lookupScopeOf = (dataset: DatasetName, by: string): Scope => {
+    const { data } = access(state, dataset);
+    const restriction = rowsWhereFull(data, [by]);
+    return restriction.length === 0 ? data.scope : { ...data.scope, conditions: [...data.scope.conditions, ...restriction] };
+  };
+  const byKey = (dataset: DatasetName, connector: Connector, by: string, scope: () => Scope) =>
+    new DataLoader<string, View | null>(async (keys) => {
+      const rows = await connector.lookup({ scope: scope(), fields: fields(dataset), rowRules: rulesOf(dataset), by, keys });
+      const found = new Map(rows.map((r) => [String(r[by]), r]));
+      return keys.map((k) => (found.has(k) ? toView(state, dataset, found.get(k)!) : null));
+    });
   const created: Loaders = {
-    personByIdNumber: new DataLoader(async (keys) => {
-      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), by: 'idNumber', keys });
-      const byKey = new Map(rows.map((r) => [String(r.idNumber), r]));
-      return keys.map((k) => (byKey.has(k) ? toView(state, 'population', byKey.get(k)!) : null));
-    }),
+    personLookedUp: byKey('population', sources.population, 'idNumber', () => lookupScopeOf('population', 'idNumber')),
+    houseLookedUp: byKey('housing', sources.housing, 'id', () => lookupScopeOf('housing', 'id')),
+    accountLookedUp: byKey('social_security', sources.social_security, 'idNumber', () => lookupScopeOf('social_security', 'idNumber')),
     personsByHouse: new DataLoader(async (keys) => {
-      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), by: 'houseId', keys });
+      const rows = await sources.population.lookup({ scope: scopeOf('population'), fields: fields('population'), rowRules: rulesOf('population'), by: 'houseId', keys });
       const grouped = new Map<string, Row[]>();
       for (const row of rows) {
         const key = String(row.houseId);
@@ -95,22 +122,9 @@ function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
       }
       return keys.map((k) => (grouped.get(k) ?? []).map((r) => toView(state, 'population', r)));
     }),
-    houseById: new DataLoader(async (keys) => {
-      const rows = await sources.housing.lookup({ scope: scopeOf('housing'), fields: fields('housing'), by: 'id', keys });
-      const byKey = new Map(rows.map((r) => [String(r.id), r]));
-      return keys.map((k) => (byKey.has(k) ? toView(state, 'housing', byKey.get(k)!) : null));
-    }),
+    houseById: byKey('housing', sources.housing, 'id', () => scopeOf('housing')),
     // Callers pass only idNumbers of persons already found in scope (or checked by personInScope).
-    accountOfPersonInScope: new DataLoader(async (keys) => {
-      const rows = await sources.social_security.lookup({
-        scope: scopeOf('social_security'),
-        fields: fields('social_security'),
-        by: 'idNumber',
-        keys,
-      });
-      const byKey = new Map(rows.map((r) => [String(r.idNumber), r]));
-      return keys.map((k) => (byKey.has(k) ? toView(state, 'social_security', byKey.get(k)!) : null));
-    }),
+    accountOfPersonInScope: byKey('social_security', sources.social_security, 'idNumber', () => scopeOf('social_security')),
     personInScope: new DataLoader(async (keys) => {
       // The person's street and the population grant's row condition decide; no person data leaves.
       const plan = state.access!;
@@ -188,10 +202,14 @@ async function connection(
 ) {
   const { data } = access(state, dataset);
   const first = pageSize(args.first ?? 20);
+  const where = filterConditions(dataset, args.filter);
+  // Filters and the sort compare their fields: only over the rows where each is full.
+  const compared = [...where.flatMap((c) => ('field' in c ? [c.field] : [])), ...(args.orderBy ? [args.orderBy.field] : [])];
   const page = await connector.find({
     scope: data.scope,
     fields: projection(state, dataset, JOIN_KEYS[dataset]),
-    where: filterConditions(dataset, args.filter),
+    rowRules: rowRules(data, dataset),
+    where: [...where, ...rowsWhereFull(data, compared)],
     orderBy: args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction === 'DESC' ? 'desc' : 'asc' } : undefined,
     first,
     after: args.after ?? null,
@@ -210,10 +228,10 @@ export function sharedDataResolvers(sources: SharedDataSources) {
   return {
     Query: {
       person: (_: unknown, args: { idNumber: string }, context: object) =>
-        loaders(state(context), sources).personByIdNumber.load(args.idNumber),
+        loaders(state(context), sources).personLookedUp.load(args.idNumber),
       people: (_: unknown, args: any, context: object, info: GraphQLResolveInfo) =>
         connection(state(context), sources.population, 'population', args, info),
-      house: (_: unknown, args: { id: string }, context: object) => loaders(state(context), sources).houseById.load(args.id),
+      house: (_: unknown, args: { id: string }, context: object) => loaders(state(context), sources).houseLookedUp.load(args.id),
       houses: (_: unknown, args: any, context: object, info: GraphQLResolveInfo) =>
         connection(state(context), sources.housing, 'housing', args, info),
       socialSecurityAccount: async (_: unknown, args: { idNumber: string }, context: object) => {
@@ -221,7 +239,7 @@ export function sharedDataResolvers(sources: SharedDataSources) {
         const l = loaders(s, sources);
         // The account exists for this caller only when its person is in the caller's scope.
         if (!(await l.personInScope.load(args.idNumber))) return null;
-        return l.accountOfPersonInScope.load(args.idNumber);
+        return l.accountLookedUp.load(args.idNumber);
       },
     },
     Person: {

@@ -53,8 +53,8 @@ describe('authorizer: plans decided on their own lines', () => {
     await store.createGrant(grant('g-other-duty', [OURS], OTHER_DUTY, { gender: 'full' }), 'test');
     await store.createGrant(grant('g-expired', [OURS], DUTY, { birthDate: 'full' }, { validUntil: '2001-01-01T00:00:00Z' }), 'test');
     // Lines of many other streets under the same duty: none of them may count for ours.
-    // Two grants of one duty with different row conditions: rows are the union, and a field may
-    // only show where it is granted on every admitted row.
+    // Two grants of one duty with different row conditions: rows are the union, and a field shows
+    // on a row only where a grant admitting that row grants it.
     const OVERLAP = 'index-overlap-duty';
     await store.upsertDuty({ id: OVERLAP, title: OVERLAP, delegatedBy: 'dept:civil-affairs', streets: 'all' });
     await store.createGrant(grant('g-elderly-phone', [OURS], OVERLAP, { name: 'full', phone: 'full', residenceAddress: 'full', streetCode: 'full' }, { rows: { field: 'age', op: 'gte', value: 65 } }), 'test');
@@ -89,23 +89,36 @@ describe('authorizer: plans decided on their own lines', () => {
     expect(access(OTHER, DUTY, 'name').access).toBe('denied');
   });
 
-  it('shows a field only where it is granted on every row the grants admit together', () => {
+  it('combines grants with different row conditions row by row, naming each grant', () => {
     const OVERLAP = 'index-overlap-duty';
-    // Granted by the all-rows grant: shown on every row (in full where that grant says full).
+    // Granted alike by every grant that admits rows: one level, on every row.
     expect(access(OURS, OVERLAP, 'name')).toMatchObject({ access: 'full' });
-    // Granted on persons aged 65+ only, while another grant admits everyone: phone would show on
-    // rows the elderly grant never admitted. Denied, naming the grant and the reason.
+    expect(access(OURS, OVERLAP, 'name').varies).toBeFalsy();
+    // Granted by the 65+ grant only, while another grant admits everyone: shown on the elderly
+    // grant's rows only (the per-row picture is in the plan).
     const phone = access(OURS, OVERLAP, 'phone');
-    expect(phone.access).toBe('denied');
+    expect(phone).toMatchObject({ access: 'full', varies: true });
     expect(phone.rule).toContain('g-elderly-phone');
-    expect(phone.rule).toContain('part of the rows');
-    // Full under the conditional grant, masked under the all-rows one: masked everywhere.
-    expect(access(OURS, OVERLAP, 'residenceAddress')).toMatchObject({ access: 'masked' });
-    // Two conditional grants both granting the field: the lower access of the two.
-    expect(access(OTHER, OVERLAP, 'gender')).toMatchObject({ access: 'masked' });
+    expect(phone.rule).toContain('not shown on other rows');
+    expect(phone.byGrant).toEqual(
+      expect.arrayContaining([
+        { grant: 'g-elderly-phone', access: 'full', rows: { field: 'age', op: 'gte', value: 65 } },
+        { grant: 'g-everyone-name', access: 'none', rows: null },
+      ]),
+    );
+    // Full under the conditional grant, masked under the all-rows one: depends on the row.
+    expect(access(OURS, OVERLAP, 'residenceAddress')).toMatchObject({ access: 'full', varies: true });
+    // Two conditional grants, full under one and masked under the other.
+    expect(access(OTHER, OVERLAP, 'gender')).toMatchObject({ access: 'full', varies: true });
     expect(access(OTHER, OVERLAP, 'name')).toMatchObject({ access: 'full' });
     // One condition only (the usual case): nothing changes.
     expect(access(OURS, DUTY, 'name')).toMatchObject({ access: 'full', grant: 'g-ours-name' });
+    const plan = authorizer.plan(`street:${OURS}`, DUTY);
+    expect(plan.datasets.get('population')?.perRow).toBeUndefined();
+    const overlap = authorizer.plan(`street:${OURS}`, OVERLAP).datasets.get('population')!;
+    expect(overlap.perRow?.tags).toEqual([{ field: 'age', op: 'gte', value: 65 }]);
+    expect(overlap.perRow?.shownUnder).toEqual({ phone: [0] });
+    expect(overlap.scope.conditions).toEqual([]);
   });
 
   it('decides the same again after a reload (the index is rebuilt, not appended to)', async () => {
