@@ -121,20 +121,32 @@ export function measureOperation(
   const rootType = schema.getRootType(operation.operation);
   const badPageSizes: number[] = [];
 
-  // Root fields, through fragments on the root type.
-  let rootFields = 0;
-  const countRoot = (set: SelectionSetNode, seen: ReadonlySet<string>) => {
+  // Root fields, through fragments on the root type: each fragment counted once and its count
+  // reused at every spread (as the estimate below), so the count stays linear in the document.
+  const rootCounts = new Map<string, number>();
+  const countRoot = (set: SelectionSetNode, seen: Set<string>): number => {
+    let count = 0;
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
-        if (s.name.value !== '__typename') rootFields += 1;
-      } else if (s.kind === Kind.INLINE_FRAGMENT) countRoot(s.selectionSet, seen);
-      else if (!seen.has(s.name.value)) {
-        const fragment = fragments.get(s.name.value);
-        if (fragment) countRoot(fragment.selectionSet, new Set([...seen, s.name.value]));
+        if (s.name.value !== '__typename') count += 1;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) count += countRoot(s.selectionSet, seen);
+      else {
+        const name = s.name.value;
+        let known = rootCounts.get(name);
+        if (known === undefined) {
+          const fragment = fragments.get(name);
+          if (!fragment || seen.has(name)) continue;
+          seen.add(name);
+          known = countRoot(fragment.selectionSet, seen);
+          seen.delete(name);
+          rootCounts.set(name, known);
+        }
+        count += known;
       }
     }
+    return count;
   };
-  countRoot(operation.selectionSet, new Set());
+  const rootFields = countRoot(operation.selectionSet, new Set());
 
   // Objects per unit of the enclosing multiplier, memoised per fragment (the estimate is linear).
   const memo = new Map<string, number>();

@@ -13,6 +13,7 @@ import {
   isObjectType,
   Kind,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLSchema,
@@ -87,6 +88,37 @@ export function collectReads(
 
 const constantReads = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; reads: OperationReads }>();
 
+/** What a selection set contributes to an operation's reads; a fragment's is computed once and merged. */
+interface Contribution {
+  readonly reads: Map<DatasetName, Set<string>>;
+  readonly filters: Map<DatasetName, Set<string>>;
+  readonly datasets: Set<DatasetName>;
+  readonly relations: Set<string>;
+  readonly rootFields: Set<string>;
+}
+
+const emptyContribution = (): Contribution => ({ reads: new Map(), filters: new Map(), datasets: new Set(), relations: new Set(), rootFields: new Set() });
+
+function addTo(map: Map<DatasetName, Set<string>>, dataset: DatasetName, field: string): void {
+  let set = map.get(dataset);
+  if (!set) map.set(dataset, (set = new Set()));
+  set.add(field);
+}
+
+function merge(into: Contribution, from: Contribution): void {
+  for (const [dataset, fields] of from.reads) for (const f of fields) addTo(into.reads, dataset, f);
+  for (const [dataset, fields] of from.filters) for (const f of fields) addTo(into.filters, dataset, f);
+  for (const d of from.datasets) into.datasets.add(d);
+  for (const r of from.relations) into.relations.add(r);
+  for (const f of from.rootFields) into.rootFields.add(f);
+}
+
+/**
+ * The walk is linear in the document: each fragment is walked once per kind of place it is spread
+ * in (at the root or below it, the only thing a fragment's contribution depends on besides its own
+ * type condition), and a spread merges that contribution, whose size is bounded by the schema. A
+ * walk that followed every spread would double per level of `fragment F0 on Person { ...F1 ...F1 }`.
+ */
 function walkOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -100,38 +132,43 @@ function walkOperation(
   if (coerced.errors) throw new GatewayError('BAD_USER_INPUT', coerced.errors.map((e) => e.message).join('; '));
   const variables = coerced.coerced;
 
-  const result: OperationReads = {
-    operation,
-    reads: new Map(),
-    filters: new Map(),
-    datasets: new Set(),
-    relations: new Set(),
-    rootFields: new Set(),
-    variables,
-  };
-  const add = (map: Map<DatasetName, Set<string>>, dataset: DatasetName, field: string) => {
-    let set = map.get(dataset);
-    if (!set) map.set(dataset, (set = new Set()));
-    set.add(field);
-  };
-
   const rootType = schema.getRootType(operation.operation);
   if (!rootType) throw new GatewayError('BAD_USER_INPUT', `${operation.operation} is not supported`);
 
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLObjectType, depth: number, spreads: ReadonlySet<string>) => {
+  /** Each fragment's contribution, at the root (`name|0`) and below it (`name|1`). */
+  const done = new Map<string, Contribution>();
+  /** Fragments being walked: validation rejects cycles; this keeps a broken document from looping. */
+  const walking = new Set<string>();
+
+  const fragmentContribution = (name: string, depth: number): Contribution | undefined => {
+    const key = `${name}|${depth === 0 ? 0 : 1}`;
+    const known = done.get(key);
+    if (known) return known;
+    const fragment = fragments.get(name);
+    if (!fragment || walking.has(name)) return undefined;
+    const type = schema.getType(fragment.typeCondition.name.value);
+    if (!isObjectType(type)) return undefined;
+    const own = emptyContribution();
+    walking.add(name);
+    try {
+      walk(fragment.selectionSet, type, depth, own);
+    } finally {
+      walking.delete(name);
+    }
+    done.set(key, own);
+    return own;
+  };
+
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLObjectType, depth: number, into: Contribution): void => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (isObjectType(type)) walk(selection.selectionSet, type, depth, spreads);
+        if (isObjectType(type)) walk(selection.selectionSet, type, depth, into);
         continue;
       }
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        // Validation rejects cycles; the guard keeps a broken document from looping here.
-        if (!fragment || spreads.has(name)) continue;
-        const type = schema.getType(fragment.typeCondition.name.value);
-        if (isObjectType(type)) walk(fragment.selectionSet, type, depth, new Set([...spreads, name]));
+        const contribution = fragmentContribution(selection.name.value, depth);
+        if (contribution) merge(into, contribution);
         continue;
       }
       const fieldName = selection.name.value;
@@ -139,32 +176,60 @@ function walkOperation(
       const fieldDef = parent.getFields()[fieldName];
       if (!fieldDef) continue; // validation already named it
       if (depth === 0) {
-        result.rootFields.add(fieldName);
+        into.rootFields.add(fieldName);
         const root = DATA_ROOTS[fieldName];
         if (root && parent === rootType) {
-          result.datasets.add(root.dataset);
+          into.datasets.add(root.dataset);
           const args = argumentsOf(fieldDef, selection, variables);
-          if (root.lookupBy) add(result.filters, root.dataset, root.lookupBy);
+          if (root.lookupBy) addTo(into.filters, root.dataset, root.lookupBy);
           const filter = args.filter as Record<string, unknown> | null | undefined;
-          if (filter) for (const key of Object.keys(filter)) if (filter[key] != null) add(result.filters, root.dataset, key);
+          if (filter) for (const key of Object.keys(filter)) if (filter[key] != null) addTo(into.filters, root.dataset, key);
           const orderBy = args.orderBy as { field?: string } | null | undefined;
-          if (orderBy?.field) add(result.filters, root.dataset, orderBy.field);
+          if (orderBy?.field) addTo(into.filters, root.dataset, orderBy.field);
         }
       }
       const dataset = TYPE_DATASET[parent.name];
       const relation = RELATIONS[`${parent.name}.${fieldName}`];
       if (relation) {
-        result.datasets.add(relation);
-        result.relations.add(`${parent.name}.${fieldName}`);
-      } else if (dataset) add(result.reads, dataset, fieldName);
+        into.datasets.add(relation);
+        into.relations.add(`${parent.name}.${fieldName}`);
+      } else if (dataset) addTo(into.reads, dataset, fieldName);
       if (selection.selectionSet) {
         const type = getNamedType(fieldDef.type);
-        if (isObjectType(type)) walk(selection.selectionSet, type, depth + 1, spreads);
+        if (isObjectType(type)) walk(selection.selectionSet, type, depth + 1, into);
       }
     }
   };
-  walk(operation.selectionSet, rootType, 0, new Set());
+  const result: OperationReads = { operation, ...emptyContribution(), variables };
+  walk(operation.selectionSet, rootType, 0, result);
   return result;
+}
+
+/**
+ * Whether any of `fieldNodes`' selections, through inline and named fragments, selects `name`
+ * (e.g. a connection's `totalCount`). Each fragment is looked into once: linear in the document.
+ */
+export function selectsField(
+  fieldNodes: readonly FieldNode[],
+  fragments: Readonly<Record<string, FragmentDefinitionNode | undefined>>,
+  name: string,
+): boolean {
+  const visited = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): boolean => {
+    if (!set) return false;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        if (s.name.value === name) return true;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (visit(s.selectionSet)) return true;
+      } else if (!visited.has(s.name.value)) {
+        visited.add(s.name.value);
+        if (visit(fragments[s.name.value]?.selectionSet)) return true;
+      }
+    }
+    return false;
+  };
+  return fieldNodes.some((node) => visit(node.selectionSet));
 }
 
 function argumentsOf(

@@ -10,6 +10,7 @@ import type { Condition, Scope } from '../../core/conditions.ts';
 import { rowTags, type Connector, type Row, type RowRules } from '../../connectors/connector.ts';
 import { DATASETS, type DatasetName } from '../../core/datasets.ts';
 import { resolverContext, type ResolverContext } from '../resolver-context.ts';
+import { selectsField } from './operation-reads.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { accessOnRow, rowsWhereFull, type AccessPlan, type DatasetAccess } from '../../policies/access-plan.ts';
 import { applyMask } from '../../policies/masks.ts';
@@ -180,17 +181,7 @@ function pageSize(first: unknown): number {
 
 function wantsTotalCount(info: GraphQLResolveInfo): boolean {
   // Counting costs a query: only run it when some selection of this field asks for it.
-  const visit = (selections: readonly any[]): boolean =>
-    selections.some((s) => {
-      if (s.kind === 'Field') return s.name.value === 'totalCount';
-      if (s.kind === 'InlineFragment') return visit(s.selectionSet.selections);
-      if (s.kind === 'FragmentSpread') {
-        const fragment = info.fragments[s.name.value];
-        return fragment ? visit(fragment.selectionSet.selections) : false;
-      }
-      return false;
-    });
-  return info.fieldNodes.some((node) => node.selectionSet && visit(node.selectionSet.selections));
+  return selectsField(info.fieldNodes, info.fragments, 'totalCount');
 }
 
 async function connection(
