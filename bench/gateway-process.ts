@@ -1,5 +1,6 @@
 /**
  * The gateway under test, in its own process(es): spawned as `node --import tsx gateway/main.ts`
+ * (or bench/baseline/baseline-main.ts for the baseline)
  * (what `npx tsx gateway/main.ts` runs, minus the npx and tsx launcher processes, so that the pid
  * we hold is the gateway's and node flags such as `--cpu-prof` reach it), ready once `GET /readyz`
  * answers 200, measured through /proc (peak RSS = VmHWM summed over the process tree: the primary
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Extra node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** The program: the product's gateway, or the benchmark's baseline (bench/baseline/baseline-main.ts). Default `gateway`. */
+  readonly program?: 'gateway' | 'baseline';
   readonly readyTimeoutMs?: number;
 }
 
@@ -98,7 +101,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     PORT: String(port),
     HOST: '127.0.0.1',
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), 'gateway/main.ts'], {
+  const entry = options.program === 'baseline' ? 'bench/baseline/baseline-main.ts' : 'gateway/main.ts';
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), entry], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

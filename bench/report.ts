@@ -22,7 +22,7 @@ export interface MachineInfo {
 
 export interface HttpRow {
   readonly scenario: ScenarioId;
-  /** What ran: `safe` (everything on) or `baseline` (LIANQIAO_UNSAFE_BENCH_BASELINE=1). */
+  /** What ran: `safe` (everything on) or `baseline` (bench/baseline/baseline-main.ts). */
   readonly mode: 'safe' | 'baseline';
   /** Persons in the sources the gateway read. */
   readonly persons: number;
@@ -510,7 +510,7 @@ export function markdown(report: BenchReport): string {
   if (ratios.length > 0) {
     parts.push('### Cost of safety');
     parts.push(
-      'Same server with `LIANQIAO_UNSAFE_BENCH_BASELINE=1`: authorization, masking, row conditions, audit, rate limits and the ' +
+      'Same server with two pipeline stages replaced (`bench/baseline/baseline-main.ts`): authorization, masking, row conditions, audit, rate limits and the ' +
         'operation limits off (authentication and the street scope stay). Both gateways run at once and are measured side by side: ' +
         'after each one’s warm-up, the measured time is split into slices run in A B B A order, so other work on the machine weighs on both alike.',
     );
@@ -674,7 +674,7 @@ export function markdown(report: BenchReport): string {
       `- Rate limits stay on (Redis-backed counters are part of every request) but with ceilings the bench cannot reach (\`RATE_LIMITS=${report.rateLimits}\`): 32 clients of one street at full speed are far above what the default limits allow one street, and a 429 would measure the limiter, not the gateway.`,
       '- Tokens: 32 users per scenario (distinct `sub`s), rotated across requests; S1/S4 for `street:310101002` (`street_staff`), S5 for `office:security` (`auditor`).',
       '- S2 rotates over persons of street 310101002 living in a house of that street and holding an account (read from the source tables directly), under `minimum-living-assistance`; S3 over owned or rented houses of the street with residents, under `rental-registration`.',
-      '- Everything on = every plugin of `gateway/server.ts` (telemetry, authentication, rate limit, CSRF, body limit, audit, operation limits, schema privacy, authorization). The baseline (`LIANQIAO_UNSAFE_BENCH_BASELINE=1`, refused in production) is the same list with exactly what the issue prices switched off: authorization with masking and the grants\' row conditions (an open plan: every field, the caller\'s street only) and the audit trail.',
+      '- Everything on = every plugin of `gateway/pipeline/pipeline.ts` (telemetry, authentication, rate limit, CSRF, body limit, audit, token and operation limits, deadline, schema privacy, authorization). The baseline (`bench/baseline/baseline-main.ts`, through the pipeline\'s `stages` seam; no setting of the product can do it) is the same list with exactly what the issue prices switched off: authorization with masking and the grants\' row conditions (an open plan: every field, the caller\'s street only) and the audit trail.',
       `- Source databases get \`random_page_cost = ${SOURCE_RANDOM_PAGE_COST}\` (\`ALTER DATABASE\`; PostgreSQL's default is 4), the usual setting for a working set in memory: with 4 the planner walks the primary key for S1 and discards ~3,000 rows of other streets and ages per page (0.74 ms per query) instead of the street's own index (0.24 ms). The same for the baseline and for every scenario.`,
     ].join('\n'),
   );

@@ -62,9 +62,19 @@ function parseOptions() {
       only: { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(
+      'npm run bench [-- --quick] [--only <parts>] [--out <file>]\n' +
+        `  parts: ${PARTS.join(', ')}\n` +
+        '  the baseline runs bench/baseline/baseline-main.ts (open access, no audit) beside the gateway\n' +
+        '  env: BENCH_DATABASE_URL, BENCH_REDIS_URL\n',
+    );
+    process.exit(0);
+  }
   let only: Part[] | null = null;
   if (values.only) {
     only = [];
@@ -251,8 +261,8 @@ async function main(): Promise<void> {
   // Other work on the machine skews every figure: wait for it (2 minutes at most in all).
   const quiet = quietGate(quick ? 10_000 : 120_000);
   const running: GatewayProcess[] = [];
-  const gateway = async (label: string, env: Record<string, string>, nodeArgs: string[] = []) => {
-    const g = await startGateway({ label, env, nodeArgs });
+  const gateway = async (label: string, env: Record<string, string>, nodeArgs: string[] = [], program: 'gateway' | 'baseline' = 'gateway') => {
+    const g = await startGateway({ label, env, nodeArgs, program });
     running.push(g);
     return g;
   };
@@ -335,7 +345,7 @@ async function main(): Promise<void> {
       try {
         const safeRow = (group: HttpRow['group']): RowInfo => ({ mode: 'safe', persons: 1_000_000, workers: 1, group });
         await phase('scenarios, 1 worker, 1M persons: everything on (and the baseline side by side)', async () => {
-          const baseline = want('baseline') ? await gateway('baseline-1M', gatewayEnv(databaseUrl, { LIANQIAO_UNSAFE_BENCH_BASELINE: '1' })) : undefined;
+          const baseline = want('baseline') ? await gateway('baseline-1M', gatewayEnv(databaseUrl), [], 'baseline') : undefined;
           try {
             for (const id of safeIds) {
               if (baseline && (id === 'S1' || id === 'S2' || id === 'S3')) {
@@ -418,14 +428,14 @@ async function main(): Promise<void> {
         for (const mode of ['safe', 'baseline'] as const) {
           const dir = path.join(profileDir, mode);
           fs.mkdirSync(dir, { recursive: true });
-          const env = gatewayEnv(databaseUrl, mode === 'baseline' ? { LIANQIAO_UNSAFE_BENCH_BASELINE: '1' } : {});
+          const env = gatewayEnv(databaseUrl);
           const allocDir = path.join(dir, 'alloc');
           const g = await gateway(`profile-${mode}`, { ...env, ALLOC_PROFILE_DIR: allocDir }, [
             '--cpu-prof',
             `--cpu-prof-dir=${dir}`,
             '--import',
             './bench/alloc-profiler.ts',
-          ]);
+          ], mode === 'baseline' ? 'baseline' : 'gateway');
           await quiet.wait();
           const run: { requests: number; window?: { fromUs: number; toUs: number }; allocRequests: number } = { requests: 0, allocRequests: 0 };
           let allocFile: string | undefined;

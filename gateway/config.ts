@@ -55,11 +55,6 @@ export interface Config {
   readonly workers: number;
   readonly logLevel: string;
   readonly production: boolean;
-  /**
-   * Bench-only (`LIANQIAO_UNSAFE_BENCH_BASELINE=1`): authorization, masking and audit switched
-   * off to measure what safety costs. Refused in production.
-   */
-  readonly unsafeBenchBaseline: boolean;
   /** True when nothing external is configured: PGlite + demo sources + demo tokens. */
   readonly embedded: boolean;
   /** What one request may ask for (QUERY_TOO_COMPLEX beyond it). */
@@ -170,7 +165,6 @@ export function loadConfig(env: Env = process.env): Config {
         'and SOCIAL_SECURITY_URL or SOCIAL_SECURITY_DATABASE_URL): an embedded PGlite directory can be open in one process only; use WORKERS=1',
     );
   }
-  const unsafeBenchBaseline = get('LIANQIAO_UNSAFE_BENCH_BASELINE') === '1';
 
   const limits: Config['limits'] = {
     maxDepth: int('MAX_QUERY_DEPTH', 8, 1, 100),
@@ -199,9 +193,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (persistedOperationsFile && !fs.existsSync(persistedOperationsFile)) {
     problems.push(`PERSISTED_OPERATIONS_FILE: ${persistedOperationsFile} does not exist`);
   }
-  if (unsafeBenchBaseline && nodeEnv === 'production') {
-    problems.push('LIANQIAO_UNSAFE_BENCH_BASELINE switches off authorization and audit; it is refused with NODE_ENV=production');
-  }
 
   const auditCrypto = parseAuditCrypto(get('AUDIT_CRYPTO'));
   if (!auditCrypto) problems.push(`AUDIT_CRYPTO must be "default" or "sm", not ${JSON.stringify(get('AUDIT_CRYPTO'))}`);
@@ -225,7 +216,6 @@ export function loadConfig(env: Env = process.env): Config {
     workers,
     logLevel,
     production: nodeEnv === 'production',
-    unsafeBenchBaseline,
     embedded,
     limits,
     rateLimits: rateLimits.rules,

@@ -14,8 +14,8 @@ import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler, Response } from 'express';
-import { hasRole, type Viewer } from '../../core/identity.ts';
-import { GatewayError, isGatewayError, type ErrorCode } from '../../core/errors.ts';
+import { hasRole, isDutyId, type Viewer } from '../../core/identity.ts';
+import { GatewayError, HTTP_STATUS, isGatewayError, type ErrorCode } from '../../core/errors.ts';
 import { auditEvent, type AuditDecision, type AuditSink } from '../../audit/audit-event.ts';
 import type { AuditReader } from '../../audit/audit-reader.ts';
 import { parseInstant } from '../../audit/audit-search.ts';
@@ -35,14 +35,6 @@ export interface AuditExportOptions {
   readonly maxConcurrent?: number;
 }
 
-const HTTP: Partial<Record<ErrorCode, number>> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  BAD_USER_INPUT: 400,
-  RATE_LIMITED: 429,
-  SERVICE_UNAVAILABLE: 503,
-};
-
 const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
   jsonl: 'application/x-ndjson; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
@@ -50,7 +42,7 @@ const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
   res
-    .status(HTTP[code] ?? 500)
+    .status(HTTP_STATUS[code])
     .set('Cache-Control', 'no-store')
     .type('application/json')
     .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
@@ -112,6 +104,9 @@ export function auditExportHandler(options: AuditExportOptions): RequestHandler 
       if (isGatewayError(error)) return refuse(error.code, error.message);
       return refuse('INTERNAL_SERVER_ERROR', 'Unexpected error.');
     }
+    // A declared purpose is a duty id, here as on /graphql (never recorded or echoed otherwise).
+    const purpose = single(req.headers['x-purpose'])?.trim();
+    if (purpose && !isDutyId(purpose)) return refuse('BAD_USER_INPUT', 'X-Purpose must be the id of a duty.');
     if (!hasRole(viewer, 'auditor')) return refuse('FORBIDDEN', 'Only auditors may export the audit trail.');
     // The same limits as /graphql: an export is not a way around them.
     if (options.rateLimit) {

@@ -1,32 +1,36 @@
 /**
- * Requests refused before any operation runs (a rate limit, a body too large, a document over the
- * token limit) are audited the way useAuthentication audits an UNAUTHENTICATED one: one `deny`
- * event, stored before the answer leaves; if it cannot be stored, 503 instead.
+ * Requests refused before any operation runs (no valid token, a malformed purpose, a rate limit,
+ * a body too large) leave one `deny` event each, stored before the answer leaves; if it cannot be
+ * stored the caller gets 503 instead. The refusal is then thrown: yoga answers with the error's
+ * `extensions.http` status and headers.
  */
 import { auditEvent, type AuditSink } from '../../audit/audit-event.ts';
-import type { Viewer } from '../../core/identity.ts';
 import { GatewayError } from '../../core/errors.ts';
+import { requestState } from './request-state.ts';
 
-export interface Refusal {
-  readonly request: Request;
-  readonly viewer?: Viewer;
-  readonly error: GatewayError;
-  /** When handling the request started (Date.now()). */
-  readonly started: number;
-  readonly requestId?: string;
-  /** `http` when refused before the operation was parsed. */
-  readonly operationType?: string;
-  readonly operationName?: string | null;
-}
+export const auditUnavailable = (): GatewayError =>
+  new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the request was not processed');
 
-/** Appends the refusal's audit event; false when it could not be stored. */
-export async function auditRefusal(sink: AuditSink, refusal: Refusal): Promise<boolean> {
-  const { error, viewer, request } = refusal;
+/** Appends the request's one event for a refusal; false when it could not be stored. */
+export async function auditRefusal(
+  sink: AuditSink,
+  request: Request,
+  error: GatewayError,
+  operation: { type?: string; name?: string | null } = {},
+): Promise<boolean> {
+  const state = requestState(request);
+  if (state.audited) return true;
+  state.audited = true;
   try {
     await sink.append(
       auditEvent(
-        { requestId: refusal.requestId ?? crypto.randomUUID(), started: refusal.started, viewer, purpose: request.headers.get('x-purpose') },
-        { operationType: refusal.operationType ?? 'http', operationName: refusal.operationName ?? null, decision: 'deny', reason: `${error.code}: ${error.message}` },
+        { requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request.headers.get('x-purpose') },
+        {
+          operationType: operation.type ?? state.operation?.type ?? 'http',
+          operationName: operation.name ?? state.operation?.name ?? null,
+          decision: 'deny',
+          reason: `${error.code}: ${error.message}`,
+        },
       ),
     );
     return true;
@@ -35,14 +39,7 @@ export async function auditRefusal(sink: AuditSink, refusal: Refusal): Promise<b
   }
 }
 
-/** A GraphQL-shaped error answer with the error's code and details, at `status`. */
-export function refusalResponse(error: GatewayError, status = error.status, headers: Record<string, string> = {}): Response {
-  const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-  return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
+/** Audits the refusal, then throws it (or SERVICE_UNAVAILABLE when its event could not be stored). */
+export async function refuse(sink: AuditSink, request: Request, error: GatewayError): Promise<never> {
+  throw (await auditRefusal(sink, request, error)) ? error : auditUnavailable();
 }
-
-export const AUDIT_UNAVAILABLE = (): Response =>
-  refusalResponse(new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the request was not processed'));

@@ -1,19 +1,29 @@
 /**
- * useAudit: exactly one audit event per executed operation, allowed or denied, stored durably
+ * useAudit: exactly one audit event per request that reaches GraphQL processing, stored durably
  * before the answer leaves. If the event cannot be stored, the answer is replaced by
  * SERVICE_UNAVAILABLE: no data without a trace.
  *
- * Registered before useAuthorization so that its onExecuteDone also sees operations that
- * authorization stopped.
+ * - An executed operation, allowed or denied, is recorded from `onExecuteDone`. Registered before
+ *   useAuthorization, so operations that authorization or a limit stopped are seen too.
+ * - Execution that rejects (the client went away, the executor was aborted, a plugin failed) is
+ *   turned into an answer here, so that `onExecuteDone` still runs: the event says `error` and
+ *   carries the rows read until then. A deadline's answer is recorded the same way.
+ * - A request that never executes (a parse or validation error, a document over the token limit,
+ *   an unknown operation name, a subscription, a persisted-operation refusal) is recorded from
+ *   yoga's `onExecutionResult`, which every GraphQL answer passes.
+ *
+ * Requests refused before they are parsed (token, purpose, rate, body size) are audited by the
+ * plugin that refuses them (refusal.ts); the request's state remembers that it has its event.
  */
 import { createHash } from 'node:crypto';
-import { print, type ExecutionResult } from 'graphql';
+import { getOperationAST, print, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { auditEvent, type AuditDecision, type AuditSink } from '../../audit/audit-event.ts';
-import { requestState } from './request-state.ts';
+import { contextState, requestState, type RequestState } from './request-state.ts';
 import type { AccessPlan } from '../../policies/access-plan.ts';
-import { GatewayError } from '../../core/errors.ts';
+import { GatewayError, isErrorCode } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
+import { auditUnavailable } from './refusal.ts';
 
 export interface AuditOptions {
   readonly sink: AuditSink;
@@ -41,53 +51,100 @@ function grantsOf(plan: AccessPlan): string {
   return list;
 }
 
+const DENIALS = new Set(['FORBIDDEN', 'PURPOSE_REQUIRED', 'UNAUTHENTICATED', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'BAD_USER_INPUT']);
+
+/**
+ * An answered error's code. Errors are seen here before masking: a source failure still wrapped
+ * in its GraphQLError is recorded with the code the caller gets (SERVICE_UNAVAILABLE); GraphQL's
+ * own request errors (syntax, validation, coercion) carry none and are the caller's input.
+ */
+function codeOf(error: GraphQLError): string {
+  const code = error.extensions?.code;
+  if (isErrorCode(code)) return code;
+  return error.originalError ? normalizeError(error).code : 'BAD_USER_INPUT';
+}
+
 function outcome(result: ExecutionResult): { decision: AuditDecision; reason: string | null } {
   const errors = result.errors ?? [];
   if (errors.length === 0) return { decision: 'allow', reason: null };
-  // Errors are seen here before masking: a source failure still wrapped in its GraphQLError is
-  // recorded with the code the caller gets (SERVICE_UNAVAILABLE), not as an internal error.
-  const codes = errors.map((e) => String(e.extensions?.code ?? (e.originalError ? normalizeError(e).code : 'INTERNAL_SERVER_ERROR')));
-  const denied = codes.find((c) => ['FORBIDDEN', 'PURPOSE_REQUIRED', 'UNAUTHENTICATED', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'BAD_USER_INPUT'].includes(c));
+  const codes = errors.map(codeOf);
+  const denied = codes.find((c) => DENIALS.has(c));
   const first = errors[0]!;
   if (denied && !result.data) return { decision: 'deny', reason: `${denied}: ${first.message}` };
   return { decision: 'error', reason: `${codes[0]}: ${first.message}` };
 }
 
+/** A rejected execution as an answer: the client's abort, or whatever the executor threw. */
+function rejectionResult(caught: unknown, request: Request | undefined): ExecutionResult {
+  const aborted = request?.signal.aborted || (caught as { name?: string } | null)?.name === 'AbortError';
+  const error = aborted
+    ? new GatewayError('SERVICE_UNAVAILABLE', 'the request was aborted before its answer was complete; no data was returned', { details: { aborted: true } })
+    : normalizeError(caught);
+  return { errors: [error] };
+}
+
 export function useAudit(options: AuditOptions): Plugin {
+  const record = async (state: RequestState, request: Request | undefined, event: Parameters<typeof auditEvent>[1]): Promise<boolean> => {
+    if (state.audited) return true;
+    state.audited = true;
+    try {
+      await options.sink.append(
+        auditEvent({ requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request?.headers.get('x-purpose') }, event),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   return {
-    onExecute({ args }) {
-      const started = Date.now();
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      setExecuteFn(((execArgs: ExecutionArgs) =>
+        Promise.resolve()
+          .then(() => executeFn(execArgs))
+          .catch((caught: unknown) => rejectionResult(caught, request))) as never);
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in (result as object)) return; // no streaming operations in this schema
           const executed = result as ExecutionResult;
-          const state = requestState(args.contextValue as object);
-          const operation = args.document.definitions.find(
-            (d: { kind: string; name?: { value: string } }) => d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
-          ) as { operation?: string; name?: { value: string } } | undefined;
+          const state = contextState(args.contextValue);
+          const operation = getOperationAST(args.document, args.operationName);
           const { decision, reason } = outcome(executed);
-          try {
-            await options.sink.append(
-              auditEvent(
-                { requestId: state.requestId, started, viewer: state.viewer, purpose: state.purpose },
-                {
-                  operationType: operation?.operation ?? 'query',
-                  operationName: args.operationName ?? operation?.name?.value ?? null,
-                  operationHash: documentHash(args.document),
-                  fields: [...state.trace.fields].sort(),
-                  decision,
-                  reason: reason ?? (state.access ? grantsOf(state.access) : null),
-                  rows: state.trace.rows,
-                  subjects: [...state.trace.subjects],
-                  change: state.trace.change ?? null,
-                },
-              ),
-            );
-          } catch {
-            setResult({ errors: [new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; no data was returned')] });
-          }
+          const stored = await record(state, request, {
+            operationType: operation?.operation ?? 'query',
+            operationName: args.operationName ?? operation?.name?.value ?? null,
+            operationHash: documentHash(args.document),
+            fields: [...state.trace.fields].sort(),
+            decision,
+            reason: reason ?? (state.access ? grantsOf(state.access) : null),
+            rows: state.trace.rows,
+            subjects: [...state.trace.subjects],
+            change: state.trace.change ?? null,
+          });
+          if (!stored) setResult({ errors: [new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; no data was returned')] });
         },
       };
+    },
+
+    // Every GraphQL answer passes here; one that never executed has no event yet.
+    async onExecutionResult({ result, setResult, request, context }) {
+      const state = requestState(request);
+      if (state.audited) return;
+      const answer: ExecutionResult = Symbol.asyncIterator in (result as object) || Array.isArray(result) ? { errors: [] } : (result as ExecutionResult);
+      let { decision, reason } = outcome(answer);
+      if (decision === 'allow') {
+        // Nothing executed and no error: a streamed answer (subscriptions are not served) or an abort.
+        decision = 'error';
+        reason = request.signal.aborted ? 'SERVICE_UNAVAILABLE: the request was aborted' : 'BAD_USER_INPUT: the operation was not executed';
+      }
+      const stored = await record(state, request, {
+        operationType: state.operation?.type ?? 'http',
+        operationName: state.operation?.name ?? (context as { params?: { operationName?: string | null } }).params?.operationName ?? null,
+        decision,
+        reason,
+      });
+      if (!stored) setResult({ errors: [auditUnavailable()] });
     },
   };
 }

@@ -1,69 +1,71 @@
 /**
  * useAuthentication: every GraphQL request carries a valid bearer token, or gets 401
- * UNAUTHENTICATED and nothing else runs. The refusal itself is audited (fail-closed: if that
- * event cannot be stored the caller gets 503).
+ * UNAUTHENTICATED (`WWW-Authenticate: Bearer`) and nothing else runs; and a declared purpose
+ * (`X-Purpose`) is a duty id, or the request is refused BAD_USER_INPUT before anything is read.
+ * Each refusal is audited (fail-closed: if that event cannot be stored the caller gets 503).
+ *
+ * Runs in `onRequestParse`, before the body is read, so that the refusal is a thrown GatewayError
+ * whose `extensions.http` yoga answers with (no response is built by hand). It fills the request's
+ * state (viewer, purpose) and hangs it on the GraphQL context as the resolvers' context.
  */
 import type { Plugin } from 'graphql-yoga';
 import type { AuditSink } from '../../audit/audit-event.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { RESOLVER_CONTEXT } from '../../schema/resolver-context.ts';
-import { requestState } from './request-state.ts';
-import { type Viewer } from '../../core/identity.ts';
+import { contextState, requestState } from './request-state.ts';
+import { isDutyId } from '../../core/identity.ts';
+import { GatewayError } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
-import { AUDIT_UNAVAILABLE, auditRefusal, refusalResponse } from './refusal.ts';
+import { refuse } from './refusal.ts';
 
 export interface AuthenticationOptions {
   readonly authenticator: Authenticator;
   readonly audit: AuditSink;
 }
 
-const viewers = new WeakMap<Request, Viewer>();
-const requestIds = new WeakMap<Request, string>();
-
-/** The id the gateway gave this HTTP request (server-generated; a client's header is not trusted). */
-export function requestIdOf(request: Request): string {
-  let id = requestIds.get(request);
-  if (!id) requestIds.set(request, (id = crypto.randomUUID()));
-  return id;
-}
-
 /** GraphiQL's page is served to browsers without a token; the queries it sends need one. */
-function wantsGraphiQL(request: Request): boolean {
+export function wantsGraphiQL(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
-/** The viewer useAuthentication verified for this request; plugins after it read it from here. */
-export async function viewerOf(request: Request): Promise<Viewer | undefined> {
-  return viewers.get(request);
+/** `X-Purpose` trimmed; undefined when absent or blank. */
+export function declaredPurpose(request: Request): string | undefined {
+  const purpose = request.headers.get('x-purpose')?.trim();
+  return purpose ? purpose : undefined;
 }
 
 export function useAuthentication(options: AuthenticationOptions): Plugin {
   return {
-    async onRequest({ request, endResponse }) {
+    async onRequestParse({ request }) {
       if (wantsGraphiQL(request)) return;
-      const started = Date.now();
+      const state = requestState(request);
       try {
-        viewers.set(request, await options.authenticator.authenticate(request.headers.get('authorization')));
+        state.viewer = await options.authenticator.authenticate(request.headers.get('authorization'));
       } catch (caught) {
         const error = normalizeError(caught);
-        const stored = await auditRefusal(options.audit, { request, error, started, requestId: requestIdOf(request) });
-        const headers: Record<string, string> = error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
-        endResponse(stored ? refusalResponse(error, error.status, headers) : AUDIT_UNAVAILABLE());
+        const refusal =
+          error.code === 'UNAUTHENTICATED'
+            ? new GatewayError('UNAUTHENTICATED', error.message, { http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } })
+            : error;
+        return refuse(options.audit, request, refusal);
       }
+      const purpose = declaredPurpose(request);
+      if (purpose !== undefined && !isDutyId(purpose)) {
+        return refuse(
+          options.audit,
+          request,
+          new GatewayError('BAD_USER_INPUT', 'X-Purpose must be the id of a duty (lower-case letters, digits and hyphens, at most 64)', {
+            details: { header: 'x-purpose' },
+          }),
+        );
+      }
+      state.purpose = purpose;
     },
     onResponse({ request, response }) {
-      response.headers.set('x-request-id', requestIdOf(request));
+      response.headers.set('x-request-id', requestState(request).requestId);
     },
     onContextBuilding({ context, extendContext }) {
-      const request = (context as { request?: Request }).request;
-      const state = requestState(context);
-      extendContext({ [RESOLVER_CONTEXT]: state } as never);
-      if (request) {
-        state.requestId = requestIdOf(request);
-        state.viewer = viewers.get(request);
-        const purpose = request.headers.get('x-purpose')?.trim();
-        state.purpose = purpose ? purpose : undefined;
-      }
+      extendContext({ [RESOLVER_CONTEXT]: contextState(context) } as never);
     },
   };
 }

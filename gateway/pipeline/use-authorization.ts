@@ -8,7 +8,7 @@ import type { Authorizer } from '../../policies/authorizer.ts';
 import { collectReads, isDataRoot } from '../../schema/shared-data/operation-reads.ts';
 import { checkOperation } from '../../policies/check-operation.ts';
 import { hasRole } from '../../core/identity.ts';
-import { requestState } from './request-state.ts';
+import { contextState } from './request-state.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
 
@@ -19,7 +19,7 @@ export interface AuthorizationOptions {
 export function useAuthorization(options: AuthorizationOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const state = requestState(args.contextValue as object);
+      const state = contextState(args.contextValue);
       try {
         const analysis = collectReads(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown>);
         state.reads = analysis.reads;

@@ -8,16 +8,13 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import type { AuditSink } from '../../audit/audit-event.ts';
-import type { Viewer } from '../../core/identity.ts';
 import { GatewayError } from '../../core/errors.ts';
-import { requestIdOf } from './use-authentication.ts';
-import { AUDIT_UNAVAILABLE, auditRefusal, refusalResponse } from './refusal.ts';
+import { auditRefusal, auditUnavailable } from './refusal.ts';
 
 export interface BodyLimitOptions {
   /** Largest request body, bytes. */
   readonly maxBytes: number;
   readonly audit: AuditSink;
-  readonly viewerOf: (request: Request) => Promise<Viewer | undefined>;
   /** Counts refusals (`body_size`). */
   readonly onLimited?: (kind: string) => void;
 }
@@ -47,30 +44,29 @@ async function readAtMost(body: ReadableStream<Uint8Array>, maxBytes: number): P
 }
 
 export function useBodyLimit(options: BodyLimitOptions): Plugin {
-  const refuse = async (request: Request, started: number): Promise<Response> => {
+  /** The audited refusal (413), or SERVICE_UNAVAILABLE when its event could not be stored. */
+  const refusal = async (request: Request): Promise<GatewayError> => {
     options.onLimited?.('body_size');
     const error = new GatewayError('QUERY_TOO_COMPLEX', `request body exceeds the limit of ${options.maxBytes} bytes`, {
       details: { limit: 'bodySize', max: options.maxBytes },
+      http: { status: 413 },
     });
-    const viewer = await options.viewerOf(request);
-    const stored = await auditRefusal(options.audit, { request, viewer, error, started, requestId: requestIdOf(request) });
-    return stored ? refusalResponse(error, 413) : AUDIT_UNAVAILABLE();
+    return (await auditRefusal(options.audit, request, error)) ? error : auditUnavailable();
   };
 
   return {
-    onRequestParse({ request, requestParser, setRequestParser, endResponse }) {
+    async onRequestParse({ request, requestParser, setRequestParser }) {
       if (!requestParser || !request.body || request.method === 'GET' || request.method === 'HEAD') return;
-      const started = Date.now();
       const declared = request.headers.get('content-length');
       if (declared !== null && /^\d+$/.test(declared.trim())) {
         if (Number(declared) <= options.maxBytes) return;
-        return refuse(request, started).then(endResponse);
+        throw await refusal(request);
       }
       // No declared length: read at most the limit. The parser gets a copy holding those bytes; the
       // request itself stays the one every plugin knows (they key their state by it).
       setRequestParser(async (original) => {
         const bytes = await readAtMost(original.body!, options.maxBytes);
-        if (!bytes) return refuse(original, started);
+        if (!bytes) throw await refusal(request);
         return requestParser(new Request(original.url, { method: original.method, headers: original.headers, body: bytes, signal: original.signal }));
       });
     },

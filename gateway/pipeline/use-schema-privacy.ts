@@ -12,13 +12,12 @@
 import { GraphQLError, NoSchemaIntrospectionCustomRule, validate, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { hasRole, type Viewer } from '../../core/identity.ts';
-import { requestState } from './request-state.ts';
+import { contextState, requestState } from './request-state.ts';
 import { GatewayError } from '../../core/errors.ts';
 
 export interface SchemaPrivacyOptions {
   /** NODE_ENV=production. */
   readonly production: boolean;
-  readonly viewerOf: (request: Request) => Promise<Viewer | undefined>;
 }
 
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
@@ -44,19 +43,18 @@ export function useSchemaPrivacy(options: SchemaPrivacyOptions): Plugin {
   const mayIntrospect = (viewer: Viewer | undefined) => !options.production || hasRole(viewer, 'platform_admin');
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      if (mayIntrospect(requestState(args.contextValue as object).viewer)) return;
+      if (mayIntrospect(contextState(args.contextValue).viewer)) return;
       if (validate(args.schema, args.document, [NoSchemaIntrospectionCustomRule]).length === 0) return;
       setResultAndStopExecution({
         errors: [new GatewayError('FORBIDDEN', 'introspection is available to platform administrators only', { details: { introspection: false } })],
       });
     },
 
-    async onExecutionResult({ result, setResult, request, context }) {
+    onExecutionResult({ result, setResult, request }) {
       if (!options.production || Symbol.asyncIterator in (result as object)) return;
       const executed = result as ExecutionResult;
       if (!executed.errors?.some((e) => HAS_SUGGESTION.test(e.message))) return;
-      const viewer = requestState(context as object).viewer ?? (await options.viewerOf(request));
-      if (mayIntrospect(viewer)) return;
+      if (mayIntrospect(requestState(request).viewer)) return;
       setResult({ ...executed, errors: executed.errors.map((e) => stripped(e)) });
     },
   };

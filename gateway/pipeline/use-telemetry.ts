@@ -13,13 +13,12 @@
  * Registered first in the plugin list so that its `onRequest` sees every request (the start time)
  * even when a later plugin ends it early.
  */
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { getOperationAST, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { requestState, type RequestState } from './request-state.ts';
-import { HTTP_STATUS } from '../../core/errors.ts';
+import { requestState } from './request-state.ts';
+import { isErrorCode } from '../../core/errors.ts';
 import { scrubText } from '../../core/personal-data.ts';
-import { requestIdOf } from './use-authentication.ts';
 import type { GatewayMetrics, OperationDecision } from '../metrics.ts';
 
 export interface TelemetryOptions {
@@ -27,13 +26,6 @@ export interface TelemetryOptions {
   readonly metrics: GatewayMetrics;
 }
 
-interface Executed {
-  readonly state: RequestState;
-  readonly name: string | null;
-  readonly type: string;
-}
-
-const KNOWN_CODES = new Set<string>(Object.keys(HTTP_STATUS));
 const DENIALS = new Set(['FORBIDDEN', 'PURPOSE_REQUIRED', 'UNAUTHENTICATED', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'BAD_USER_INPUT']);
 
 /**
@@ -42,7 +34,7 @@ const DENIALS = new Set(['FORBIDDEN', 'PURPOSE_REQUIRED', 'UNAUTHENTICATED', 'QU
  */
 export function codeOf(error: GraphQLError | { extensions?: Record<string, unknown> }): string {
   const code = error.extensions?.code;
-  return typeof code === 'string' && KNOWN_CODES.has(code) ? code : 'BAD_USER_INPUT';
+  return isErrorCode(code) ? code : 'BAD_USER_INPUT';
 }
 
 /** The same classification as the audit event's: denied before reading, or failed while answering. */
@@ -69,27 +61,25 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 
 export function useTelemetry(options: TelemetryOptions): Plugin {
   const { logger, metrics } = options;
-  const started = new WeakMap<Request, number>();
-  const executed = new WeakMap<Request, Executed>();
-  const recorded = new WeakSet<Request>();
 
-  const record = (request: Request, decision: OperationDecision, code: string, run: Executed | undefined, status?: number) => {
-    recorded.add(request);
-    const ms = performance.now() - (started.get(request) ?? run?.state.startedAt ?? performance.now());
-    metrics.operation(run?.name, decision, code, ms / 1000);
+  const record = (request: Request, decision: OperationDecision, code: string, status?: number) => {
+    const state = requestState(request);
+    state.logged = true;
+    const ms = performance.now() - state.startedAt;
+    const name = state.operation?.name ?? null;
+    metrics.operation(name, decision, code, ms / 1000);
     const level = decision !== 'error' ? 'info' : code === 'INTERNAL_SERVER_ERROR' ? 'error' : 'warn';
     if (!logger.isLevelEnabled(level)) return;
-    const state = run?.state;
     logger[level](
       {
-        requestId: state?.requestId ?? requestIdOf(request),
-        actor: state?.viewer ? { sub: state.viewer.sub, org: state.viewer.org } : null,
-        purpose: state?.purpose ? scrubText(state.purpose.slice(0, 100)) : null,
-        operation: run?.name ? run.name.slice(0, 100) : null,
-        operationType: run?.type ?? null,
+        requestId: state.requestId,
+        actor: state.viewer ? { sub: state.viewer.sub, org: state.viewer.org } : null,
+        purpose: state.purpose ? scrubText(state.purpose.slice(0, 100)) : null,
+        operation: name ? name.slice(0, 100) : null,
+        operationType: state.operation?.type ?? null,
         decision,
         code,
-        rows: decision === 'allow' || decision === 'error' ? (state?.trace.rows ?? 0) : 0,
+        rows: decision === 'allow' || decision === 'error' ? state.trace.rows : 0,
         durationMs: round(ms),
         ...(status !== undefined ? { status } : {}),
       },
@@ -99,31 +89,30 @@ export function useTelemetry(options: TelemetryOptions): Plugin {
 
   return {
     onRequest({ request }) {
-      started.set(request, performance.now());
+      requestState(request); // the start time
     },
-    onExecute({ args }) {
-      const context = args.contextValue as { request?: Request };
-      if (!context.request) return;
-      const operation = args.document.definitions.find(
-        (d: { kind: string; name?: { value: string } }) =>
-          d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
-      ) as { operation?: string; name?: { value: string } } | undefined;
-      executed.set(context.request, {
-        state: requestState(context),
-        name: operation?.name?.value ?? null,
-        type: operation?.operation ?? 'query',
-      });
+    // The operation's name and type, for this line and the audit event (the state keeps them).
+    onParse({ context }) {
+      return ({ result }) => {
+        const request = (context as { request?: Request }).request;
+        if (!request || !result || result instanceof Error) return;
+        const operation = getOperationAST(result, (context as { params?: { operationName?: string | null } }).params?.operationName);
+        if (operation) requestState(request).operation = { name: operation.name?.value ?? null, type: operation.operation };
+      };
     },
     onResultProcess({ request, result }) {
-      if (recorded.has(request) || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
+      if (requestState(request).logged || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
       const { decision, code } = classify(result as ExecutionResult);
-      record(request, decision, code, executed.get(request));
+      // A refusal before parsing (401, 413, 429, 503) carries its status: log it as onResponse would.
+      const statuses = ((result as ExecutionResult).errors ?? []).map((e) => Number((e.extensions?.http as { status?: number } | undefined)?.status ?? 0));
+      const status = Math.max(0, ...statuses);
+      record(request, decision, code, status >= 300 && !requestState(request).operation ? status : undefined);
     },
     onResponse({ request, response }) {
-      if (recorded.has(request)) return;
+      if (requestState(request).logged) return;
       if ((response.headers.get('content-type') ?? '').startsWith('text/html')) return; // GraphiQL
       const { decision, code } = classifyStatus(response.status);
-      record(request, decision, code, executed.get(request), response.status);
+      record(request, decision, code, response.status);
     },
   };
 }

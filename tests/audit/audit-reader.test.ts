@@ -249,7 +249,7 @@ describe.each(BACKENDS)('audit reader on %s', (backend) => {
       });
     const run = async (roles: Role[], source: string) => {
       const contextValue: Record<string, unknown> = {};
-      const state = requestState(contextValue);
+      const state = requestState(new Request('http://gateway.test/graphql'));
       state.viewer = { sub: `user-${roles.join('-')}`, org: 'office:security', roles };
       contextValue[RESOLVER_CONTEXT] = state;
       return graphql({ schema: schema(), source, contextValue });
