@@ -497,6 +497,50 @@ describe('the per-operation deadline (PGlite, a hanging HTTP source)', () => {
     expect(rows).toEqual([{ decision: 'error', reason: expect.stringMatching(/^SERVICE_UNAVAILABLE: .*time limit/) }]);
   });
 
+  it('a client that goes away mid-flight still leaves exactly one event, with the rows read until then', async () => {
+    const server = await listen(gw);
+    try {
+      const controller = new AbortController();
+      const before = received;
+      const answer = fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await gw.token({ sub: 'aborted', org: NANJING_EAST, roles: ['street_staff'] })}`,
+          'x-purpose': PURPOSE,
+        },
+        body: JSON.stringify({ query: `{ people(first: 5) { edges { node { name socialSecurity { pensionStatus } } } } }` }),
+      });
+      // Abort once the gateway is waiting on the hanging source (the people are read by then).
+      await vi.waitFor(() => expect(received).toBeGreaterThan(before), { timeout: 3000 });
+      controller.abort();
+      await expect(answer).rejects.toThrow();
+      const events = async () =>
+        (
+          await sql<{ decision: string; reason: string; rows: number }>`select decision, reason, rows from audit_event where actor_sub = 'aborted'`.execute(
+            gw.runtime.databases.store,
+          )
+        ).rows;
+      await vi.waitFor(async () => expect(await events()).toHaveLength(1), { timeout: 5000 });
+      // Past the deadline nothing more is written for it.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const [event] = await events();
+      expect(await events()).toHaveLength(1);
+      expect(event!.decision).toBe('error');
+      expect(event!.reason).toMatch(/^SERVICE_UNAVAILABLE: /);
+      // The persons were read and counted before the wait on the hanging source.
+      const { body } = await gw.graphql(`{ people(first: 5) { edges { node { name } } } }`, {
+        token: await gw.token({ sub: 'aborted-count', org: NANJING_EAST, roles: ['street_staff'] }),
+        purpose: PURPOSE,
+      });
+      expect(body.data.people.edges.length).toBeGreaterThan(0);
+      expect(Number(event!.rows)).toBe(body.data.people.edges.length);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers normally when the hanging source is not asked', async () => {
     const { body } = await gw.graphql(`{ people(first: 5) { edges { node { name } } } }`, {
       token: await gw.token({ sub: 'deadline-2', org: NANJING_EAST, roles: ['street_staff'] }),
