@@ -88,6 +88,11 @@ export interface EventOutcome {
   /** A code and a fixed text, or the deciding grants; scrubbed of personal data here in any case. */
   readonly reason?: string | null;
   readonly fields?: readonly string[];
+  /**
+   * `dataset.field` names the operation filtered, sorted or looked up by. Recorded among `fields` as
+   * `filter:dataset.field`, so the event's encoding stays what it is.
+   */
+  readonly filters?: readonly string[];
   readonly rows?: number;
   readonly subjects?: readonly string[];
   readonly change?: Readonly<Record<string, unknown>> | null;
@@ -119,7 +124,7 @@ export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEve
     operationType: outcome.operationType,
     operationName: outcome.operationName ?? null,
     operationHash: outcome.operationHash ?? null,
-    fields: outcome.fields ?? [],
+    fields: [...(outcome.fields ?? []), ...[...new Set(outcome.filters ?? [])].sort().map((f) => `filter:${f}`)],
     decision: outcome.decision,
     reason,
     rows: denied ? 0 : (outcome.rows ?? 0),

@@ -24,6 +24,8 @@ export interface RequestState extends ResolverContext {
   operation?: { readonly name: string | null; readonly type: string };
   /** The request's one audit event has been written (or could not be): no second one. */
   audited: boolean;
+  /** `dataset.field` the operation filters, sorts or looks up by (useAuthorization; for the audit event). */
+  filters?: readonly string[];
   /** The request's log line and metrics observation are written (useTelemetry). */
   logged?: boolean;
 }

@@ -116,6 +116,7 @@ export function useAudit(options: AuditOptions): Plugin {
             operationName: args.operationName ?? operation?.name?.value ?? null,
             operationHash: documentHash(args.document),
             fields: [...state.trace.fields].sort(),
+            filters: state.filters ?? [],
             decision,
             reason: reason ?? (state.access ? grantsOf(state.access) : null),
             rows: state.trace.rows,

@@ -24,6 +24,7 @@ export function useAuthorization(options: AuthorizationOptions): Plugin {
         const analysis = collectReads(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown>);
         state.reads = analysis.reads;
         for (const [dataset, fields] of analysis.reads) for (const f of fields) state.trace.fields.add(`${dataset}.${f}`);
+        state.filters = [...analysis.filters].flatMap(([dataset, fields]) => [...fields].map((f) => `${dataset}.${f}`));
         if (![...analysis.rootFields].some(isDataRoot)) return;
         const viewer = state.viewer;
         if (!viewer) throw new GatewayError('UNAUTHENTICATED', 'authentication required');

@@ -172,6 +172,15 @@ export function filterConditions(dataset: DatasetName, filter: FilterInput): Con
   return conditions;
 }
 
+/** The idNumbers a filter names exactly (`eq`, `in`): a person's own, or a house owner's. */
+function lookedUpPersons(dataset: DatasetName, filter: FilterInput): string[] {
+  const key = dataset === 'population' ? 'idNumber' : dataset === 'housing' ? 'ownerIdNumber' : undefined;
+  const ops = key ? (filter as Record<string, { eq?: unknown; in?: unknown } | null | undefined> | null | undefined)?.[key] : undefined;
+  if (!ops) return [];
+  const values = [ops.eq, ...(Array.isArray(ops.in) ? ops.in : [])];
+  return values.filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
+
 function pageSize(first: unknown): number {
   if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
     throw new GatewayError('BAD_USER_INPUT', `first must be between 0 and ${MAX_PAGE_SIZE}`, { details: { argument: 'first' } });
@@ -196,6 +205,8 @@ async function connection(
   const where = filterConditions(dataset, args.filter);
   // Filters and the sort compare their fields: only over the rows where each is full.
   const compared = [...where.flatMap((c) => ('field' in c ? [c.field] : [])), ...(args.orderBy ? [args.orderBy.field] : [])];
+  // Looking a person up through a filter is an access to that person, whatever comes back.
+  for (const id of lookedUpPersons(dataset, args.filter)) state.trace.subjects.add(id);
   const page = await connector.find({
     scope: data.scope,
     fields: projection(state, dataset, JOIN_KEYS[dataset]),
