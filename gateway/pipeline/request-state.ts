@@ -6,6 +6,7 @@
  * The resolver context ({@link ResolverContext}, what resolvers may read) is this same object,
  * hung on the GraphQL context under RESOLVER_CONTEXT by useAuthentication.
  */
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Viewer } from '../../core/identity.ts';
 import { newTrace } from '../../audit/audit-event.ts';
 import type { ResolverContext } from '../../schema/resolver-context.ts';
@@ -47,4 +48,19 @@ export function contextState(context: unknown): RequestState {
   const request = (context as { request?: Request } | null | undefined)?.request;
   if (!request) throw new TypeError('no request in the GraphQL context: the pipeline runs inside yoga only');
   return requestState(request);
+}
+
+/**
+ * An envelop `onParse` hook noting the parsed operation's name and type in the request's state
+ * (for the audit event and the log line, also when the operation never executes). Idempotent, so
+ * each plugin that needs it registers it and works on its own.
+ */
+export function noteParsedOperation({ context }: { context: unknown }) {
+  return ({ result }: { result: unknown }) => {
+    const request = (context as { request?: Request } | null)?.request;
+    if (!request || !result || result instanceof Error) return;
+    const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName;
+    const operation = getOperationAST(result as DocumentNode, operationName);
+    if (operation) requestState(request).operation = { name: operation.name?.value ?? null, type: operation.operation };
+  };
 }

@@ -19,9 +19,9 @@ import { createHash } from 'node:crypto';
 import { getOperationAST, print, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { auditEvent, type AuditDecision, type AuditSink } from '../../audit/audit-event.ts';
-import { contextState, requestState, type RequestState } from './request-state.ts';
+import { contextState, noteParsedOperation, requestState, type RequestState } from './request-state.ts';
 import type { AccessPlan } from '../../policies/access-plan.ts';
-import { GatewayError, isErrorCode } from '../../core/errors.ts';
+import { GatewayError, isErrorCode, isGatewayError } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
 import { auditUnavailable } from './refusal.ts';
 
@@ -64,14 +64,20 @@ function codeOf(error: GraphQLError): string {
   return error.originalError ? normalizeError(error).code : 'BAD_USER_INPUT';
 }
 
+/** What the caller is told: an unexpected error's own message (it may hold anything) is never recorded. */
+function messageOf(error: GraphQLError): string {
+  if (isGatewayError(error) || !error.originalError) return error.message;
+  return normalizeError(error).message;
+}
+
 function outcome(result: ExecutionResult): { decision: AuditDecision; reason: string | null } {
   const errors = result.errors ?? [];
   if (errors.length === 0) return { decision: 'allow', reason: null };
   const codes = errors.map(codeOf);
   const denied = codes.find((c) => DENIALS.has(c));
   const first = errors[0]!;
-  if (denied && !result.data) return { decision: 'deny', reason: `${denied}: ${first.message}` };
-  return { decision: 'error', reason: `${codes[0]}: ${first.message}` };
+  if (denied && !result.data) return { decision: 'deny', reason: `${denied}: ${messageOf(first)}` };
+  return { decision: 'error', reason: `${codes[0]}: ${messageOf(first)}` };
 }
 
 /** A rejected execution as an answer: the client's abort, or whatever the executor threw. */
@@ -98,6 +104,8 @@ export function useAudit(options: AuditOptions): Plugin {
   };
 
   return {
+    onParse: noteParsedOperation,
+
     onExecute({ args, executeFn, setExecuteFn }) {
       const request = (args.contextValue as { request?: Request }).request;
       setExecuteFn(((execArgs: ExecutionArgs) =>
@@ -110,7 +118,12 @@ export function useAudit(options: AuditOptions): Plugin {
           const executed = result as ExecutionResult;
           const state = contextState(args.contextValue);
           const operation = getOperationAST(args.document, args.operationName);
-          const { decision, reason } = outcome(executed);
+          let { decision, reason } = outcome(executed);
+          if (decision === 'allow' && request?.signal.aborted) {
+            // The rows were read, but the answer never reached the client.
+            decision = 'error';
+            reason = 'SERVICE_UNAVAILABLE: the request was aborted before its answer was complete';
+          }
           const stored = await record(state, request, {
             operationType: operation?.operation ?? 'query',
             operationName: args.operationName ?? operation?.name?.value ?? null,

@@ -13,10 +13,10 @@
  * Registered first in the plugin list so that its `onRequest` sees every request (the start time)
  * even when a later plugin ends it early.
  */
-import { getOperationAST, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { requestState } from './request-state.ts';
+import { noteParsedOperation, requestState } from './request-state.ts';
 import { isErrorCode } from '../../core/errors.ts';
 import { scrubText } from '../../core/personal-data.ts';
 import type { GatewayMetrics, OperationDecision } from '../metrics.ts';
@@ -92,14 +92,7 @@ export function useTelemetry(options: TelemetryOptions): Plugin {
       requestState(request); // the start time
     },
     // The operation's name and type, for this line and the audit event (the state keeps them).
-    onParse({ context }) {
-      return ({ result }) => {
-        const request = (context as { request?: Request }).request;
-        if (!request || !result || result instanceof Error) return;
-        const operation = getOperationAST(result, (context as { params?: { operationName?: string | null } }).params?.operationName);
-        if (operation) requestState(request).operation = { name: operation.name?.value ?? null, type: operation.operation };
-      };
-    },
+    onParse: noteParsedOperation,
     onResultProcess({ request, result }) {
       if (requestState(request).logged || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
       const { decision, code } = classify(result as ExecutionResult);

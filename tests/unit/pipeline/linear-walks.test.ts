@@ -185,6 +185,27 @@ function walkAll(text: string) {
   return { document, operation, reads, measure, totals, ms: { readsMs, measureMs, selectsMs } };
 }
 
+/**
+ * The walks of one document, each timed at its best of up to three runs: a machine shared with
+ * other work (a GC pause, another process) must not fail the bound, an exponential walk fails
+ * every run.
+ */
+function quickest(text: string) {
+  let best = walkAll(text);
+  for (let run = 1; run < 3 && Math.max(best.ms.readsMs, best.ms.measureMs, best.ms.selectsMs) >= BOUND_MS; run++) {
+    const again = walkAll(text);
+    best = {
+      ...again,
+      ms: {
+        readsMs: Math.min(best.ms.readsMs, again.ms.readsMs),
+        measureMs: Math.min(best.ms.measureMs, again.ms.measureMs),
+        selectsMs: Math.min(best.ms.selectsMs, again.ms.selectsMs),
+      },
+    };
+  }
+  return best;
+}
+
 const OBJECT_TYPES = ['Query', 'Person', 'House', 'SocialSecurityAccount', 'PersonConnection', 'HouseConnection', 'PersonEdge', 'HouseEdge'] as const;
 type ObjectTypeName = (typeof OBJECT_TYPES)[number];
 
@@ -264,7 +285,7 @@ describe('walks over a document are linear in its size', () => {
     expect(text.length).toBeLessThan(1200);
     expect(validate(schema, parse(text))).toEqual([]);
     walkAll(text); // warm-up (the armor rules, the schema's field maps)
-    const { reads, measure, totals, ms } = walkAll(text);
+    const { reads, measure, totals, ms } = quickest(text);
     expect(sorted(reads.reads)).toEqual({ housing: ['address'], population: ['name', 'phone'] });
     expect([...reads.datasets].sort()).toEqual(['housing', 'population']);
     expect(measure.rootFields).toBe(1);
@@ -278,7 +299,7 @@ describe('walks over a document are linear in its size', () => {
     const text = doublingDocument(20, 'Query');
     expect(validate(schema, parse(text))).toEqual([]);
     walkAll(text);
-    const { reads, measure, ms } = walkAll(text);
+    const { reads, measure, ms } = quickest(text);
     // The same numbers as before: every spread counts its fragment's root fields again.
     expect(measure.rootFields).toBe(2 ** 20);
     expect(sorted(reads.filters)).toEqual({ population: ['name'] });
@@ -288,7 +309,7 @@ describe('walks over a document are linear in its size', () => {
   });
 
   it('walks each fragment once even when spread 20 times per level', () => {
-    const { reads, ms } = walkAll(doublingDocument(12, 'Person', 20));
+    const { reads, ms } = quickest(doublingDocument(12, 'Person', 20));
     expect(sorted(reads.reads)).toEqual({ housing: ['address'], population: ['name', 'phone'] });
     expect(ms.readsMs).toBeLessThan(BOUND_MS);
   });
@@ -318,7 +339,7 @@ describe('walks over a document are linear in its size', () => {
     fc.assert(
       fc.property(fc.gen(), (g) => {
         const text = randomDocument(g, { fragments: 30, spreads: 4, maxTokens: MAX_TOKENS });
-        const { ms, document } = walkAll(text);
+        const { ms, document } = quickest(text);
         largest = Math.max(largest, document.loc?.endToken.start ?? 0);
         expect(ms.readsMs).toBeLessThan(BOUND_MS);
         expect(ms.measureMs).toBeLessThan(BOUND_MS);
