@@ -18,6 +18,7 @@ import { sharedDataTypeDefs } from '../schema/shared-data/shared-data.graphql.ts
 import { sharedDataResolvers } from '../schema/shared-data/shared-data-resolvers.ts';
 import { adminResolvers, adminTypeDefs } from '../schema/admin/admin-schema.ts';
 import { auditResolvers, auditTypeDefs } from '../schema/audit/audit-schema.ts';
+import { admissionResolvers, admissionTypeDefs } from '../schema/admission/admission-resolvers.ts';
 import { auditExportHandler } from './http/audit-export-route.ts';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useRateLimit } from './pipeline/use-rate-limit.ts';
@@ -44,7 +45,7 @@ function mergeResolvers(...maps: Record<string, Record<string, unknown>>[]): Rec
 
 export function createGateway(runtime: Runtime): Gateway {
   const schema = createSchema({
-    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs],
+    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs, admissionTypeDefs],
     resolvers: mergeResolvers(
       sharedDataResolvers(runtime.sources) as never,
       adminResolvers({
@@ -54,6 +55,7 @@ export function createGateway(runtime: Runtime): Gateway {
         audit: runtime.audit,
       }) as never,
       auditResolvers({ reader: runtime.auditReader, verify: runtime.verifyAudit }) as never,
+      admissionResolvers({ store: runtime.admissionStore, grants: runtime.policyStore, authorizer: runtime.authorizer, audit: runtime.audit, policyChanged: runtime.policyChanged }) as never,
     ),
   });
 
