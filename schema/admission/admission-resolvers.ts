@@ -79,9 +79,9 @@ export function admissionResolvers(deps: AdmissionDeps) {
         requireRole(viewer, 'data_owner');
         const reason = requiredText(args.reason, 'reason');
         const existing = await deps.grants.grant(args.id);
-        // Another department's grant is answered like a missing one.
-        if (!existing || !ownedDatasets(viewer).includes(existing.dataset)) {
-          throw new GatewayError('BAD_USER_INPUT', `no grant ${args.id} on a dataset owned by ${viewer.org}`);
+        if (!existing) throw new GatewayError('BAD_USER_INPUT', `no grant ${args.id}`);
+        if (!ownedDatasets(viewer).includes(existing.dataset)) {
+          throw new GatewayError('FORBIDDEN', `grant ${args.id} is on ${existing.dataset}, which ${viewer.org} does not own`);
         }
         if (existing.revokedAt) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already withdrawn`);
         const withdrawn = await commitChange(

@@ -34,13 +34,6 @@ export function delegationView(d: DutyDelegation, deps: AdmissionDeps) {
   };
 }
 
-/** A delegation the viewer may see, or BAD_USER_INPUT as for one that does not exist. */
-async function visibleDelegation(deps: AdmissionDeps, viewer: Viewer, id: string): Promise<DutyDelegation> {
-  const d = await deps.store.delegation(id);
-  if (!d || !visible(viewer, d)) throw bad(`no duty delegation ${id}`);
-  return d;
-}
-
 export function delegationResolvers(deps: AdmissionDeps) {
   const now = () => deps.now?.() ?? Date.now();
   return {
@@ -162,7 +155,8 @@ export function delegationResolvers(deps: AdmissionDeps) {
         const viewer = viewerOf(context);
         requireRole(viewer, 'department_admin');
         const reason = requiredText(args.reason, 'reason');
-        const existing = await visibleDelegation(deps, viewer, args.id);
+        const existing = await deps.store.delegation(args.id);
+        if (!existing) throw bad(`no duty delegation ${args.id}`);
         if (existing.delegatedBy !== viewer.org) throw forbidden(`delegation ${args.id} is ${existing.delegatedBy}'s, not ${viewer.org}'s`);
         const withdrawn = await commitChange(
           deps,
