@@ -10,6 +10,7 @@ import type { GrantReview } from '../../policies/admission-store.ts';
 import { grantView } from '../admin/admin-schema.ts';
 import { commitChange, ownedDatasets, requireRole, seesEverything, viewerOf, type AdmissionDeps } from './admission-deps.ts';
 import { requiredText } from './admission-input.ts';
+import { standingGrantDocuments } from '../../policies/admission/standing-policies.ts';
 import { delegationResolvers } from './delegation-resolvers.ts';
 import { accessRequestResolvers, requestView } from './access-request-resolvers.ts';
 
@@ -49,6 +50,12 @@ function reviewOf(deps: AdmissionDeps, context: object, grantId: string): Promis
 
 export function admissionResolvers(deps: AdmissionDeps) {
   const now = () => deps.now?.() ?? Date.now();
+  // Where each standing grant is written, read once from the shipped policy files when first asked.
+  let documents: Promise<ReadonlyMap<string, string>> | undefined;
+  const documentOf = async (id: string) => {
+    documents ??= deps.standingDocuments ? Promise.resolve(deps.standingDocuments) : standingGrantDocuments();
+    return (await documents).get(id) ?? 'policy files';
+  };
   const delegations = delegationResolvers(deps);
   const requests = accessRequestResolvers(deps);
   const review = (field: keyof GrantReview) => async (g: GrantParent, _: unknown, context: object) =>
@@ -103,7 +110,7 @@ export function admissionResolvers(deps: AdmissionDeps) {
     Grant: {
       state: (g: GrantParent) => grantState(g, now()),
       fromFiles: (g: GrantParent) => g.origin === 'file',
-      document: (g: GrantParent) => (g.origin === 'file' ? (deps.standingDocuments?.get(g.id) ?? 'policy files') : null),
+      document: (g: GrantParent) => (g.origin === 'file' ? documentOf(g.id) : null),
       request: async (g: GrantParent, _: unknown, context: object) => {
         const requestId = (await reviewOf(deps, context, g.id))?.requestId;
         const r = requestId ? await deps.store.request(requestId) : undefined;
