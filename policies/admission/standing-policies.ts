@@ -2,20 +2,18 @@
  * The policy files under the admission review's rules. Grants and duty lists in files are
  * standing decisions: they bypass the review, so `npm run policy:check` holds them to what the
  * review would check and says where they stand on their own:
- * - a grant may serve a street only where its duty is delegated: streets outside the duty's
- *   standing list are served only while an admitted delegation is in force there (warning);
- * - a grant whose end date has passed serves nothing (warning);
- * and each standing grant has a document reference, its file and line, shown with the grant.
+ * a grant may serve a street only where its duty is delegated, so streets a grant names outside
+ * its duty's standing list are served only while an admitted delegation is in force there
+ * (warning); and each standing grant has a document reference, its file and line, shown with the grant.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_POLICY_DIR } from '../policy-files/load-policy-directory.ts';
 import type { PolicyProblem } from '../policy-files/yaml-locations.ts';
 import type { PolicySet } from '../policy-definitions.ts';
-import { grantValidity } from '../grant-admission.ts';
 
 /** Warnings about standing grants under the admission review's rules (never errors: the set is valid). */
-export function standingPolicyWarnings(set: PolicySet, documents: ReadonlyMap<string, string> = new Map(), now: number = Date.now()): PolicyProblem[] {
+export function standingPolicyWarnings(set: PolicySet, documents: ReadonlyMap<string, string> = new Map()): PolicyProblem[] {
   const warnings: PolicyProblem[] = [];
   const duties = new Map(set.duties.map((d) => [d.id, d]));
   const where = (id: string): { file: string; line: number } => {
@@ -35,14 +33,6 @@ export function standingPolicyWarnings(set: PolicySet, documents: ReadonlyMap<st
           message: `warning: grant '${grant.id}' names ${outside.join(', ')}, where duty '${duty.id}' has no standing delegation; it serves there only while an admitted delegation is in force`,
         });
       }
-    }
-    try {
-      const { until } = grantValidity(grant);
-      if (until !== null && until <= now) {
-        warnings.push({ ...where(grant.id), message: `warning: grant '${grant.id}' ended at ${new Date(until).toISOString()} and serves nothing` });
-      }
-    } catch {
-      // A bad date is already a problem of the file check.
     }
   }
   return warnings;

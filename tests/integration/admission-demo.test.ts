@@ -88,13 +88,12 @@ describe('the admission demo data (pglite)', () => {
 });
 
 describe('policy:check under the admission rules', () => {
-  it('warns of a standing grant naming a street its duty is not delegated to, and of an ended grant', async () => {
+  it('warns of a standing grant naming a street its duty is not delegated to', async () => {
     const { set } = await loadPolicyDirectory();
     const documents = await standingGrantDocuments();
-    const shipped = standingPolicyWarnings(set, documents, Date.parse('2026-12-04T00:00:00Z'));
-    expect(shipped.map((w) => `${w.file}:${w.line}`)).toEqual(['policies/grants/population.yaml:29']);
+    expect(standingPolicyWarnings(set, documents)).toEqual([]);
     const stray = { ...set.grants.find((g) => g.id === 'housing-grid-inspection')!, id: 'stray', streets: ['310101002'] };
-    const warnings = standingPolicyWarnings({ ...set, grants: [stray] }, documents, Date.parse('2026-12-04T00:00:00Z'));
+    const warnings = standingPolicyWarnings({ ...set, grants: [stray] }, documents);
     expect(warnings.map((w) => w.message)).toEqual([
       "warning: grant 'stray' names 310101002, where duty 'grid-inspection' has no standing delegation; it serves there only while an admitted delegation is in force",
     ]);
