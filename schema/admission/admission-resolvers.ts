@@ -7,7 +7,7 @@ import { GatewayError } from '../../core/errors.ts';
 import { hasRole, streetCodeOf, type Viewer } from '../../core/identity.ts';
 import { PolicyStore, type StoredGrant } from '../../policies/policy-store.ts';
 import type { GrantReview } from '../../policies/admission-store.ts';
-import { grantView } from '../admin/admin-schema.ts';
+import { dutyView, grantView } from '../admin/admin-schema.ts';
 import { commitChange, ownedDatasets, requireRole, seesEverything, viewerOf, type AdmissionDeps } from './admission-deps.ts';
 import { requiredText } from './admission-input.ts';
 import { standingGrantDocuments } from '../../policies/admission/standing-policies.ts';
@@ -105,6 +105,16 @@ export function admissionResolvers(deps: AdmissionDeps) {
           (g) => ({ grant: g.id, dataset: g.dataset, duty: g.duty, streets: g.streets, reason }),
         );
         return grantView(withdrawn);
+      },
+    },
+    Viewer: {
+      dutiesInForce: async (v: { org: string }) => {
+        if (!streetCodeOf(v.org)) return [];
+        await deps.authorizer.ensureCurrent();
+        return deps.authorizer
+          .duties()
+          .filter((d) => deps.authorizer.plan(v.org, d.id).refusal === null)
+          .map(dutyView);
       },
     },
     Grant: {

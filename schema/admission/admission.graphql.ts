@@ -210,6 +210,11 @@ export const admissionTypeDefs = /* GraphQL */ `
     totalCount: Int!
   }
 
+  extend type Viewer {
+    "For a street: the duties in force there now (a standing delegation of the files or an admitted one)."
+    dutiesInForce: [Duty!]!
+  }
+
   extend type Grant {
     state: GrantState!
     "The access request whose approval created this grant."

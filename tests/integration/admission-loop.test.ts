@@ -82,6 +82,10 @@ for (const backend of BACKENDS) {
         { street: '310101013', state: 'REJECTED', inForce: false, reviewedBy: 'reviewer-310101', reason: 'No grid staff on the Bund yet' },
       ]);
 
+      const inForce = async () =>
+        (await run('streetAdmin', `{ me { dutiesInForce { id } } }`)).data.me.dutiesInForce.map((d: { id: string }) => d.id);
+      expect(await inForce()).toContain('grid-inspection');
+
       // In force: the standing grant (name masked) now serves Nanjing East Road; phone is not granted.
       const nameOnly = await run('clerk', `{ people(first: 1) { edges { node { name streetCode } } } }`, undefined, 'grid-inspection');
       expect(nameOnly.errors).toBeUndefined();
@@ -160,6 +164,8 @@ for (const backend of BACKENDS) {
       const refusedDuty = await run('clerk', `{ people(first: 1) { edges { node { name } } } }`, undefined, 'grid-inspection');
       expect(refusedDuty.errors[0].extensions.code).toBe('FORBIDDEN');
       expect(refusedDuty.errors[0].message).toContain('not delegated');
+      expect(await inForce()).not.toContain('grid-inspection');
+      expect(await inForce()).toContain('elderly-allowance');
 
       // Every step in the trail, each change with its own event.
       const trail = await run('auditor', OPS.events);
