@@ -1,12 +1,12 @@
 /**
  * The embedded demo's admission review: admitted delegations of the six duties of DOMAIN.md to
  * the streets the policy files give them, one proposal waiting for its district reviewer, and a
- * few access requests (pending, approved narrower, rejected, cancelled). Written the way the API
- * writes them: each change with its audit event in one transaction, so the trail shows them too.
+ * few access requests (pending, approved narrower, rejected, cancelled). Written with the store's
+ * own operations in one transaction, like the synthetic source data: demo data is nobody's
+ * administrative act, so it leaves no audit events (every change made through the API does).
  * Synthetic: the document numbers have the shape of real ones and refer to nothing.
  */
-import type { Transaction } from 'kysely';
-import { auditEvent, type TransactionalAuditSink } from '../audit/audit-event.ts';
+import type { Kysely, Transaction } from 'kysely';
 import { districtOfStreet, type Role } from '../core/identity.ts';
 import type { DatasetName } from '../core/datasets.ts';
 import type { Condition } from '../core/conditions.ts';
@@ -18,8 +18,9 @@ import { requestGrant, type AccessRequest } from '../policies/admission/access-r
 import { SYNTHETIC_STREET_CODES } from './synthetic-data.ts';
 
 export interface AdmissionSeedDeps {
+  /** The gateway store. */
+  readonly db: Kysely<any>;
   readonly store: AdmissionStore;
-  readonly audit: TransactionalAuditSink;
   readonly duties: readonly DutyDef[];
 }
 
@@ -45,15 +46,6 @@ const deptAdmin = (org: string): Actor => ({ sub: `admin-${org.slice(5)}`, org, 
 const reviewer = (district: string): Actor => ({ sub: `reviewer-${district}`, org: `district:${district}`, roles: ['district_reviewer'] });
 const streetAdmin = (street: string): Actor => ({ sub: street === '310101002' ? 'admin-nanjing-east' : `admin-${street}`, org: `street:${street}`, roles: ['street_admin'] });
 const owner = (org: string): Actor => ({ sub: org === 'dept:public-security' ? 'owner-psb' : `owner-${org.slice(5)}`, org, roles: ['data_owner'] });
-
-async function recorded<T>(deps: AdmissionSeedDeps, actor: Actor, action: string, change: (trx: Transaction<any>) => Promise<T>, describe: (r: T) => Record<string, unknown>): Promise<T> {
-  return deps.audit.appendWith(change, (r) =>
-    auditEvent(
-      { requestId: crypto.randomUUID(), started: Date.now(), viewer: actor },
-      { operationType: 'mutation', operationName: `change:${action}`, decision: 'allow', reason: `admission review: ${action} (demo data)`, change: { action, ...describe(r) } },
-    ),
-  );
-}
 
 interface DemoRequest {
   readonly id: string;
@@ -153,13 +145,19 @@ export async function admissionSeeded(store: AdmissionStore): Promise<boolean> {
 }
 
 export async function seedAdmissionDemo(deps: AdmissionSeedDeps): Promise<void> {
+  await deps.db.transaction().execute((trx) => seedIn(trx, deps));
+}
+
+async function seedIn(trx: Transaction<any>, deps: AdmissionSeedDeps): Promise<void> {
   const at = new Date();
+  // Each step names who takes it and what it is, as the API would record it; here only the change runs.
+  const step = <T>(_deps: AdmissionSeedDeps, _actor: Actor, _action: string, change: (t: Transaction<any>) => Promise<T>, _describe?: (r: T) => unknown) => change(trx);
   for (const duty of deps.duties) {
     const legalBasis = LEGAL_BASIS[duty.id];
     if (!legalBasis) continue;
     const streets = duty.streets === 'all' ? SYNTHETIC_STREET_CODES : duty.streets;
     const id = `dd-demo-${duty.id}`;
-    await recorded(
+    await step(
       deps,
       deptAdmin(duty.delegatedBy),
       'proposeDutyDelegation',
@@ -173,7 +171,7 @@ export async function seedAdmissionDemo(deps: AdmissionSeedDeps): Promise<void> 
     );
     for (const district of [...new Set(streets.map((s) => districtOfStreet(s)!))]) {
       const ours = streets.filter((s) => districtOfStreet(s) === district);
-      await recorded(
+      await step(
         deps,
         reviewer(district),
         'reviewDutyDelegation',
@@ -183,7 +181,7 @@ export async function seedAdmissionDemo(deps: AdmissionSeedDeps): Promise<void> 
     }
   }
   // Waiting for the Huangpu reviewer: grid inspection handed down to two Huangpu streets too.
-  await recorded(
+  await step(
     deps,
     deptAdmin('dept:urban-management'),
     'proposeDutyDelegation',
@@ -211,7 +209,7 @@ export async function seedAdmissionDemo(deps: AdmissionSeedDeps): Promise<void> 
 
   for (const r of REQUESTS) {
     const asker = streetAdmin(r.street);
-    const created = await recorded(
+    const created = await step(
       deps,
       asker,
       'requestAccess',
@@ -220,17 +218,17 @@ export async function seedAdmissionDemo(deps: AdmissionSeedDeps): Promise<void> 
     );
     if (r.outcome === 'pending') continue;
     if (r.outcome === 'cancelled') {
-      await recorded(deps, asker, 'cancelAccessRequest', (trx) => deps.store.cancelRequest(trx, r.id, asker.sub, at, r.decisionReason!), () => ({ request: r.id }));
+      await step(deps, asker, 'cancelAccessRequest', (trx) => deps.store.cancelRequest(trx, r.id, asker.sub, at, r.decisionReason!), () => ({ request: r.id }));
       continue;
     }
     const by = owner(r.owner);
     if (r.outcome === 'rejected') {
-      await recorded(deps, by, 'reviewAccessRequest', (trx) => deps.store.decideRequest(trx, r.id, { state: 'REJECTED', by: by.sub, at, reason: r.decisionReason! }), () => ({ request: r.id, decision: 'REJECT' }));
+      await step(deps, by, 'reviewAccessRequest', (trx) => deps.store.decideRequest(trx, r.id, { state: 'REJECTED', by: by.sub, at, reason: r.decisionReason! }), () => ({ request: r.id, decision: 'REJECT' }));
       continue;
     }
     const fields = r.outcome.approved;
     const grantId = `grant-${r.id}`;
-    await recorded(
+    await step(
       deps,
       by,
       'reviewAccessRequest',

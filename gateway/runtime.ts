@@ -281,7 +281,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       );
     // The embedded demo (not the in-memory test stores) starts with a reviewed admission history.
     if (config.embedded && !options.inMemory && config.seedPersons > 0 && !(await admissionSeeded(admissionStore))) {
-      await seedAdmissionDemo({ store: admissionStore, audit, duties: authorizer.duties() });
+      await seedAdmissionDemo({ db: databases.store, store: admissionStore, duties: authorizer.duties() });
       await authorizer.reload();
     }
     const auditReader = new AuditReader({ db: databases.store, subjectKey: keys.subjectKey });
