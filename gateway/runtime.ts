@@ -21,8 +21,10 @@ import {
   createSocialSecuritySchema,
 } from '../demo/source-schema.ts';
 import { seedSources, sourcesAreSeeded } from '../demo/seed-sources.ts';
+import { admissionSeeded, seedAdmissionDemo } from '../demo/admission-seed.ts';
 import type { SharedDataSources } from '../schema/shared-data/shared-data-resolvers.ts';
 import { PolicyStore } from '../policies/policy-store.ts';
+import { AdmissionStore } from '../policies/admission-store.ts';
 import { CasbinAuthorizer } from '../policies/casbin/casbin-authorizer.ts';
 import { loadPolicyDirectory } from '../policies/policy-files/load-policy-directory.ts';
 import { RedisPolicyWatcher } from '../policies/casbin/redis-policy-watcher.ts';
@@ -58,6 +60,8 @@ export interface Runtime {
   readonly databases: Databases;
   readonly sources: SharedDataSources;
   readonly policyStore: PolicyStore;
+  /** Duty delegations, access requests and the review's side of grants. */
+  readonly admissionStore: AdmissionStore;
   readonly authorizer: CasbinAuthorizer;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
@@ -189,6 +193,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 
     // Policies: the files in policies/ are loaded into the store (idempotent), then Casbin.
     const policyStore = new PolicyStore(databases.store);
+    const admissionStore = new AdmissionStore(databases.store);
     const { set, problems } = await loadPolicyDirectory();
     if (problems.length > 0) {
       throw new Error(`policy files are invalid:\n${problems.map((p) => `  ${p.file}:${p.line}: ${p.message}`).join('\n')}`);
@@ -201,6 +206,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     );
     const authorizer = await CasbinAuthorizer.create({
       store: policyStore,
+      delegations: () => admissionStore.delegationWindows(),
       onReload: (version, ms) => {
         metrics.policyReloaded(version, ms);
         policyHealth.succeeded();
@@ -273,6 +279,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           throw error;
         },
       );
+    // The embedded demo (not the in-memory test stores) starts with a reviewed admission history.
+    if (config.embedded && !options.inMemory && config.seedPersons > 0 && !(await admissionSeeded(admissionStore))) {
+      await seedAdmissionDemo({ db: databases.store, store: admissionStore, duties: authorizer.duties() });
+      await authorizer.reload();
+    }
     const auditReader = new AuditReader({ db: databases.store, subjectKey: keys.subjectKey });
 
     // Rate limits: counted in Redis across instances when configured, else in-process; while Redis
@@ -297,6 +308,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       databases,
       sources,
       policyStore,
+      admissionStore,
       authorizer,
       authenticator,
       audit,

@@ -13,6 +13,7 @@ import { sharedDataTypeDefs } from '../schema/shared-data/shared-data.graphql.ts
 import { sharedDataResolvers } from '../schema/shared-data/shared-data-resolvers.ts';
 import { adminResolvers, adminTypeDefs } from '../schema/admin/admin-schema.ts';
 import { auditResolvers, auditTypeDefs } from '../schema/audit/audit-schema.ts';
+import { admissionResolvers, admissionTypeDefs } from '../schema/admission/admission-resolvers.ts';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -32,7 +33,7 @@ function mergeResolvers(...maps: Record<string, Record<string, unknown>>[]): Rec
 
 export function createGateway(runtime: Runtime, options: GatewayOptions = {}): Gateway {
   const schema = createSchema({
-    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs],
+    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs, admissionTypeDefs],
     resolvers: mergeResolvers(
       sharedDataResolvers(runtime.sources) as never,
       adminResolvers({
@@ -42,6 +43,7 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
         audit: runtime.audit,
       }) as never,
       auditResolvers({ reader: runtime.auditReader, verify: runtime.verifyAudit }) as never,
+      admissionResolvers({ store: runtime.admissionStore, grants: runtime.policyStore, authorizer: runtime.authorizer, audit: runtime.audit, policyChanged: runtime.policyChanged }) as never,
     ),
   });
 

@@ -9,6 +9,7 @@
 import type { AccessPlan, FieldDecision } from './access-plan.ts';
 import type { DutyDef } from './policy-definitions.ts';
 import type { StoredGrant } from './policy-store.ts';
+import type { DelegationIndex } from './admission/delegation-windows.ts';
 
 export interface Authorizer {
   /** The access plan for (org, purpose) at `now`; cached. Throws SERVICE_UNAVAILABLE when stale. */
@@ -18,7 +19,16 @@ export interface Authorizer {
   duties(): readonly DutyDef[];
   /** Grants currently loaded (revoked ones included). */
   grants(): readonly StoredGrant[];
+  /** Admitted delegations loaded with the grants (the admission review). */
+  delegations(): DelegationIndex;
   readonly version: number;
   /** Reloads from the store if its policy version moved (or always, with force). */
   reload(force?: boolean): Promise<void>;
+  /**
+   * Resolves once this instance's policies are those of a store version read after the call
+   * began: a withdrawal that answered (on any instance) before a read arrived is seen by that
+   * read. Concurrent callers share one version check. Rejects SERVICE_UNAVAILABLE when the store
+   * cannot say.
+   */
+  ensureCurrent(): Promise<void>;
 }

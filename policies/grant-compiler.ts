@@ -37,6 +37,7 @@ import type { DutyDef } from './policy-definitions.ts';
 import { grantIsValid, validityBoundaries } from './grant-admission.ts';
 import type { StoredGrant } from './policy-store.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
+import { delegationInForce, nextDelegationChange, NO_DELEGATIONS, type DelegationIndex } from './admission/delegation-windows.ts';
 
 /** The part of Casbin the compiler needs: a decision with the rule that made it. */
 export type Decide = (sub: string, duty: string, obj: string, act: 'read' | 'read_masked') => [boolean, string[]];
@@ -49,6 +50,12 @@ export interface CompileInput {
   readonly decide: Decide;
   readonly policyVersion: number;
   readonly now: number;
+  /**
+   * Admitted delegations (the admission review). A duty is delegated to a street when the duty's
+   * own street list (the standing delegations of the policy files) names it, or when one of these
+   * is in force at `now`.
+   */
+  readonly delegations?: DelegationIndex;
 }
 
 export function compileAccessPlan(input: CompileInput): AccessPlan {
@@ -61,7 +68,11 @@ export function compileAccessPlan(input: CompileInput): AccessPlan {
   let refusal: string | null = null;
   if (!street) refusal = `organisation ${org} is not a street office; shared data is read by streets only`;
   else if (!duty) refusal = `unknown purpose "${purpose}"`;
-  else if (duty.streets !== 'all' && !duty.streets.includes(street)) {
+  else if (
+    duty.streets !== 'all' &&
+    !duty.streets.includes(street) &&
+    !delegationInForce(input.delegations ?? NO_DELEGATIONS, purpose, street, now)
+  ) {
     refusal = `duty "${purpose}" is not delegated to street ${street}`;
   }
 
@@ -86,7 +97,10 @@ export function compileAccessPlan(input: CompileInput): AccessPlan {
     refusal,
     datasets,
     decisions,
-    expiresAt: nextValidityChange(input.grants, now),
+    expiresAt: Math.min(
+      nextValidityChange(input.grants, now),
+      street ? nextDelegationChange(input.delegations ?? NO_DELEGATIONS, purpose, street, now) : Number.POSITIVE_INFINITY,
+    ),
   };
 }
 

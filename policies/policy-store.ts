@@ -121,7 +121,7 @@ export class PolicyStore {
    * @returns whether anything changed.
    */
   async syncFromFiles(duties: readonly DutyDef[], grants: readonly GrantDef[]): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#transaction(async (trx) => {
       // Instances starting together on a fresh store would each read "no grants yet" and insert
       // the same rows: one syncs at a time, and the next then finds the files already in.
       await sql`select pg_advisory_xact_lock(hashtextextended('lianqiao:policy-sync', 0))`.execute(trx);
@@ -165,7 +165,7 @@ export class PolicyStore {
   }
 
   async createGrant(grant: GrantDef, createdBy: string): Promise<StoredGrant> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#transaction(async (trx) => {
       await trx.insertInto('grant').values({ id: grant.id, origin: 'api', created_by: createdBy, ...grantValues(grant) }).execute();
       await this.#replaceLines(trx, grant);
       await this.#bump(trx);
@@ -176,7 +176,7 @@ export class PolicyStore {
 
   /** @returns the revoked grant, or undefined when there is no active grant with that id. */
   async revokeGrant(id: string, revokedBy: string): Promise<StoredGrant | undefined> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#transaction(async (trx) => {
       const updated = await trx
         .updateTable('grant')
         .set({ revoked_at: sql`now()`, revoked_by: revokedBy })
@@ -192,7 +192,7 @@ export class PolicyStore {
   }
 
   async upsertDuty(duty: DutyDef): Promise<DutyDef> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#transaction(async (trx) => {
       const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), updated_at: sql`now()` };
       await trx
         .insertInto('duty')
@@ -208,6 +208,14 @@ export class PolicyStore {
   async casbinRules(): Promise<string[][]> {
     const rows = await this.db.selectFrom('casbin_rule').select(['ptype', 'v0', 'v1', 'v2', 'v3', 'v4', 'v5']).orderBy('id').execute();
     return rows.map((r) => [r.ptype, r.v0, r.v1, r.v2, r.v3, r.v4, r.v5] as string[]);
+  }
+
+  /**
+   * A transaction of its own, or the caller's when this store was made on one: an admission change
+   * and its audit event commit together (`new PolicyStore(trx)` inside `appendWith`).
+   */
+  #transaction<T>(work: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? work(this.db as Transaction<any>) : this.db.transaction().execute(work);
   }
 
   async #replaceLines(trx: Transaction<any>, grant: GrantDef): Promise<void> {

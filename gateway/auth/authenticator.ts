@@ -22,7 +22,7 @@ export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Viewer>;
 }
 
-const ORG = /^(street:\d{9}|dept:[a-z0-9-]+|office:[a-z0-9-]+|platform)$/;
+const ORG = /^(street:\d{9}|district:\d{6}|dept:[a-z0-9-]+|office:[a-z0-9-]+|platform|resident)$/;
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const maxBytes = options.maxTokenBytes ?? 8192;

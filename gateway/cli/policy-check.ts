@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import { loadPolicyDirectory } from '../../policies/policy-files/load-policy-directory.ts';
+import { standingGrantDocuments, standingPolicyWarnings } from '../../policies/admission/standing-policies.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const arg = argv[0];
@@ -18,7 +19,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const dir = arg === undefined ? undefined : path.resolve(arg);
-  const { set, problems, warnings } = await loadPolicyDirectory(dir);
+  const loaded = await loadPolicyDirectory(dir);
+  const { set, problems } = loaded;
+  // Standing grants bypass the admission review: held to its rules (as warnings).
+  const warnings = [...loaded.warnings, ...standingPolicyWarnings(set, await standingGrantDocuments(dir))];
   const shown = (file: string) => {
     const rel = path.relative(process.cwd(), file);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;

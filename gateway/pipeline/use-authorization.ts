@@ -18,7 +18,7 @@ export interface AuthorizationOptions {
 
 export function useAuthorization(options: AuthorizationOptions): Plugin {
   return {
-    onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, setResultAndStopExecution }) {
       const state = contextState(args.contextValue);
       try {
         const analysis = collectReads(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown>);
@@ -32,6 +32,9 @@ export function useAuthorization(options: AuthorizationOptions): Plugin {
         if (!hasRole(viewer, 'street_staff')) {
           throw new GatewayError('FORBIDDEN', 'reading shared data requires the street_staff role', { details: { purpose: state.purpose } });
         }
+        // Decided on the policies as they are now: a withdrawal answered on any instance before
+        // this read arrived counts (CONTRACT.md, admission review), whatever Redis delivered.
+        await options.authorizer.ensureCurrent();
         const plan = options.authorizer.plan(viewer.org, state.purpose);
         if (plan.refusal) throw new GatewayError('FORBIDDEN', plan.refusal, { details: { purpose: state.purpose } });
 

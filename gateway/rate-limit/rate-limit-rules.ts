@@ -25,6 +25,9 @@ export const DEFAULT_RATE_LIMITS: RateLimitRules = {
   data_owner: { limit: 300, windowMs: MINUTE },
   auditor: { limit: 120, windowMs: MINUTE },
   platform_admin: { limit: 300, windowMs: MINUTE },
+  department_admin: { limit: 300, windowMs: MINUTE },
+  district_reviewer: { limit: 300, windowMs: MINUTE },
+  resident: { limit: 60, windowMs: MINUTE },
   org: { limit: 6000, windowMs: MINUTE },
 };
 

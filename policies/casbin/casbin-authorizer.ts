@@ -26,6 +26,7 @@ import { compileAccessPlan } from '../grant-compiler.ts';
 import type { DutyDef } from '../policy-definitions.ts';
 import type { PolicyStore, StoredGrant } from '../policy-store.ts';
 import { KyselyCasbinAdapter } from './kysely-casbin-adapter.ts';
+import { indexDelegations, NO_DELEGATIONS, type DelegationIndex, type DelegationWindow } from '../admission/delegation-windows.ts';
 
 /** The matcher terms that make (duty, subject) an exact index of the lines a request can match. */
 const INDEXED_MATCHER_PREFIX = '(p_sub==r_sub||p_sub=="*")&&p_dom==r_dom&&';
@@ -41,6 +42,8 @@ export interface CasbinAuthorizerOptions {
   readonly onReload?: (version: number, ms: number) => void;
   /** Called when a reload fails; the authorizer then refuses to decide until one succeeds. */
   readonly onError?: (error: unknown) => void;
+  /** The admitted delegations in the store, loaded with every reload. Default: none. */
+  readonly delegations?: () => Promise<readonly DelegationWindow[]>;
 }
 
 export class CasbinAuthorizer implements Authorizer {
@@ -53,6 +56,10 @@ export class CasbinAuthorizer implements Authorizer {
   #indexable = false;
   #duties = new Map<string, DutyDef>();
   #grants = new Map<string, StoredGrant>();
+  #delegations: DelegationIndex = NO_DELEGATIONS;
+  /** The version check in flight, and the one queued behind it (see ensureCurrent). */
+  #checking: Promise<void> | undefined;
+  #queuedCheck: Promise<void> | undefined;
   #version = 0;
   #stale = true;
   #cache = new Map<string, AccessPlan>();
@@ -101,6 +108,7 @@ export class CasbinAuthorizer implements Authorizer {
         decide: (sub, dom, obj, act) => this.#decideScoped(sub, dom, obj, act),
         policyVersion: this.#version,
         now,
+        delegations: this.#delegations,
       });
     } finally {
       this.#decidingAt = undefined;
@@ -140,6 +148,35 @@ export class CasbinAuthorizer implements Authorizer {
     return [...this.#grants.values()];
   }
 
+  delegations(): DelegationIndex {
+    return this.#delegations;
+  }
+
+  ensureCurrent(): Promise<void> {
+    // A check already in flight may have read the version before the caller arrived: it cannot
+    // vouch for this caller. Everyone arriving meanwhile shares the one check queued behind it, so
+    // the store sees at most one version query per round trip, however many reads come in.
+    if (!this.#checking) return this.#startCheck();
+    this.#queuedCheck ??= this.#checking.then(
+      () => this.#startCheck(),
+      () => this.#startCheck(),
+    );
+    return this.#queuedCheck;
+  }
+
+  #startCheck(): Promise<void> {
+    this.#queuedCheck = undefined;
+    const check = this.reload().catch((error: unknown) => {
+      throw new GatewayError('SERVICE_UNAVAILABLE', 'policy engine is unavailable', { cause: error });
+    });
+    this.#checking = check;
+    const clear = () => {
+      if (this.#checking === check) this.#checking = undefined;
+    };
+    check.then(clear, clear);
+    return check;
+  }
+
   reload(force = false): Promise<void> {
     // Concurrent notifications collapse into the reload in flight, then one more if forced.
     const run = async () => {
@@ -148,7 +185,11 @@ export class CasbinAuthorizer implements Authorizer {
         const store = this.#options.store;
         const version = await store.version();
         if (!force && !this.#stale && version === this.#version) return;
-        const [duties, grants] = await Promise.all([store.duties(), store.grants()]);
+        const [duties, grants, delegations] = await Promise.all([
+          store.duties(),
+          store.grants(),
+          this.#options.delegations ? this.#options.delegations() : Promise.resolve([]),
+        ]);
         await this.#enforcer.loadPolicy();
         const lines = new Map<string, Map<string, string[][]>>();
         for (const line of this.#enforcer.getModel().model.get('p')?.get('p')?.policy ?? []) {
@@ -162,6 +203,7 @@ export class CasbinAuthorizer implements Authorizer {
         this.#lines = lines;
         this.#duties = new Map(duties.map((d) => [d.id, d]));
         this.#grants = new Map(grants.map((g) => [g.id, g]));
+        this.#delegations = indexDelegations(delegations);
         this.#version = version;
         this.#cache.clear();
         this.#stale = false;

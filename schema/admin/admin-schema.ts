@@ -11,8 +11,10 @@ import { GatewayError } from '../../core/errors.ts';
 import type { Authorizer } from '../../policies/authorizer.ts';
 import { admitGrant, datasetsOwnedBy, grantIsValid, validateDuty, validateGrant } from '../../policies/grant-admission.ts';
 import type { DutyDef, GrantDef } from '../../policies/policy-definitions.ts';
-import type { PolicyStore, StoredGrant } from '../../policies/policy-store.ts';
-import { auditEvent, type AuditSink } from '../../audit/audit-event.ts';
+import { PolicyStore, type StoredGrant } from '../../policies/policy-store.ts';
+import type { Transaction } from 'kysely';
+import { isGatewayError } from '../../core/errors.ts';
+import { auditEvent, type TransactionalAuditSink } from '../../audit/audit-event.ts';
 
 export const adminTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -62,7 +64,7 @@ export const adminTypeDefs = /* GraphQL */ `
     "Data owners: grant a duty fields of a dataset your department owns."
     createGrant(input: GrantInput!): Grant!
     "Data owners: withdraw a grant on a dataset your department owns."
-    revokeGrant(id: ID!): Grant!
+    revokeGrant(id: ID!): Grant! @deprecated(reason: "Use withdrawGrant(id, reason): a withdrawal keeps its reason.")
     "Platform admins: add or change a duty in the catalogue."
     upsertDuty(input: DutyInput!): Duty!
   }
@@ -74,35 +76,42 @@ export interface AdminDeps {
   /** Tells every instance (this one included) that the policies changed. */
   readonly policyChanged: () => Promise<void>;
   /**
-   * Where each change is recorded before it is applied. The mutation's own event (written by
-   * useAudit after it ran) records the outcome; this one guarantees that no change is ever
-   * applied without a durable trace, even if the process dies right after applying it.
+   * Each change and its event are written in one transaction: never a change without its event,
+   * nor an event of a change that did not happen. The mutation's own event (written by useAudit
+   * after it ran) records the operation with the same request id.
    */
-  readonly audit: AuditSink;
+  readonly audit: TransactionalAuditSink;
 }
 
 /**
- * Records `change` durably before it is applied; throws SERVICE_UNAVAILABLE (and nothing is
- * changed) when the audit log cannot take it.
+ * Applies `apply` and records `change` in one transaction; SERVICE_UNAVAILABLE (and nothing is
+ * changed) when the store or the audit log cannot take them.
  */
-async function recordChange(deps: AdminDeps, context: object, change: Readonly<Record<string, unknown>>): Promise<void> {
+async function changeWithEvent<T>(
+  deps: AdminDeps,
+  context: object,
+  change: Readonly<Record<string, unknown>>,
+  apply: (trx: Transaction<any>) => Promise<T>,
+): Promise<T> {
   const state = resolverContext(context);
   const viewer = state.viewer;
+  const started = Date.now();
   try {
-    await deps.audit.append(
+    return await deps.audit.appendWith(apply, () =>
       auditEvent(
-        { requestId: state.requestId, started: Date.now(), viewer, purpose: state.purpose },
+        { requestId: state.requestId, started, viewer, purpose: state.purpose },
         {
           operationType: 'mutation',
           operationName: `change:${String(change.action)}`,
           decision: 'allow',
-          reason: 'administrative change, recorded before it is applied; the mutation event with the same request id records the outcome',
+          reason: 'administrative change, committed with this event; the mutation event with the same request id records the operation',
           change,
         },
       ),
     );
   } catch (error) {
-    throw new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the change was not made', { cause: error });
+    if (isGatewayError(error)) throw error;
+    throw new GatewayError('SERVICE_UNAVAILABLE', 'the store or the audit log is unavailable; the change was not made', { cause: error });
   }
 }
 
@@ -253,8 +262,7 @@ export function adminResolvers(deps: AdminDeps) {
         if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problems.join('; '), { details: { problems } });
         const grant = admitGrant(written);
         if (await deps.store.grant(grant.id)) throw new GatewayError('BAD_USER_INPUT', `grant ${grant.id} already exists`);
-        await recordChange(deps, context, { action: 'createGrant', grant });
-        const created = await deps.store.createGrant(grant, viewer.sub);
+        const created = await changeWithEvent(deps, context, { action: 'createGrant', grant }, (trx) => new PolicyStore(trx).createGrant(grant, viewer.sub));
         resolverContext(context).trace.change = { action: 'createGrant', grant: created };
         await deps.policyChanged();
         return grantView(created);
@@ -268,9 +276,11 @@ export function adminResolvers(deps: AdminDeps) {
           throw new GatewayError('BAD_USER_INPUT', `no grant ${args.id} on a dataset owned by ${viewer.org}`);
         }
         if (existing.revokedAt) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
-        await recordChange(deps, context, { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty });
-        const revoked = await deps.store.revokeGrant(args.id, viewer.sub);
-        if (!revoked) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
+        const revoked = await changeWithEvent(deps, context, { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty }, async (trx) => {
+          const done = await new PolicyStore(trx).revokeGrant(args.id, viewer.sub);
+          if (!done) throw new GatewayError('BAD_USER_INPUT', `grant ${args.id} is already revoked`);
+          return done;
+        });
         resolverContext(context).trace.change = { action: 'revokeGrant', grant: args.id, dataset: existing.dataset, duty: existing.duty };
         await deps.policyChanged();
         return grantView(revoked);
@@ -284,8 +294,7 @@ export function adminResolvers(deps: AdminDeps) {
         // The same rules as the duty catalogue file (one duty-id rule: DUTY_ID).
         const problems = validateDuty(duty);
         if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problems.join('; '), { details: { problems } });
-        await recordChange(deps, context, { action: 'upsertDuty', duty });
-        await deps.store.upsertDuty(duty);
+        await changeWithEvent(deps, context, { action: 'upsertDuty', duty }, (trx) => new PolicyStore(trx).upsertDuty(duty));
         resolverContext(context).trace.change = { action: 'upsertDuty', duty };
         await deps.policyChanged();
         return dutyView(duty);

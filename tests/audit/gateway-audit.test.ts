@@ -163,20 +163,24 @@ describe.each(BACKENDS)('gateway audit trail on %s', (backend) => {
     expect(third.body.data.subjectAccessReport.totalAccesses).toBe(3);
   });
 
-  it('records an administrative change before applying it, and applies none it could not record', async () => {
+  it('records an administrative change in the transaction that applies it, and applies none it could not record', async () => {
     const owner = await gw.token({ sub: 'owner-audit-first', org: 'dept:public-security', roles: ['data_owner'] });
     const mutation = `mutation AddEthnicity($input: GrantInput!) { createGrant(input: $input) { id } }`;
     const input = { id: 'audit-first-ethnicity', dataset: 'population', duty: 'elderly-allowance', streets: ['310101002'], fields: [{ field: 'ethnicity', access: 'full' }, { field: 'streetCode', access: 'full' }] };
     const log = gw.runtime.audit;
-    const append = log.append;
-    // The audit store refuses exactly the change event: the change must not happen.
-    log.append = (event) => (event.operationName?.startsWith('change:') ? Promise.reject(new Error('audit store down')) : append.call(log, event));
+    const appendWith = log.appendWith;
+    // The change runs, then its event cannot be stored: the transaction must take the change back.
+    log.appendWith = ((change, event) =>
+      gw.runtime.databases.store.transaction().execute(async (trx) => {
+        event(await change(trx));
+        throw new Error('audit store down');
+      })) as typeof log.appendWith;
     try {
       const refused = await gw.graphql(mutation, { token: owner, variables: { input } });
       expect(refused.body.errors?.[0]?.extensions?.code, JSON.stringify(refused.body.errors)).toBe('SERVICE_UNAVAILABLE');
       expect(refused.body.data?.createGrant ?? null).toBeNull();
     } finally {
-      log.append = append;
+      log.appendWith = appendWith;
     }
     expect(await gw.runtime.policyStore.grant(input.id)).toBeUndefined();
 

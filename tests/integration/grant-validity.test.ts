@@ -6,7 +6,8 @@
  * timestamptz and was read in the session's zone) and a zone-less end 8 hours late.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTrace } from '../../audit/audit-event.ts';
+import type { Kysely } from 'kysely';
+import { newTrace, type TransactionalAuditSink } from '../../audit/audit-event.ts';
 import { migrateStore } from '../../gateway/store/databases.ts';
 import { CasbinAuthorizer } from '../../policies/casbin/casbin-authorizer.ts';
 import { grantIsValid } from '../../policies/grant-admission.ts';
@@ -40,6 +41,7 @@ function grant(id: string, extra: Partial<GrantDef>): GrantDef {
 describe.each(BACKENDS)('grant validity on %s', (backend) => {
   let close: () => Promise<void>;
   let store: PolicyStore;
+  let db: Kysely<any>;
   let authorizer: CasbinAuthorizer;
 
   beforeAll(async () => {
@@ -47,6 +49,7 @@ describe.each(BACKENDS)('grant validity on %s', (backend) => {
     close = opened.close;
     await migrateStore(opened.db);
     store = new PolicyStore(opened.db);
+    db = opened.db;
     await store.upsertDuty({ id: DUTY, title: 'validity', delegatedBy: 'dept:civil-affairs', streets: 'all' });
     authorizer = await CasbinAuthorizer.create({ store });
   });
@@ -89,7 +92,16 @@ describe.each(BACKENDS)('grant validity on %s', (backend) => {
   });
 
   it('admits a grant from the admin API with the same conversion', async () => {
-    const deps = { store, authorizer, policyChanged: () => authorizer.reload(true), audit: { append: async () => {} } };
+    // The change runs in a transaction of its own; the event is built from its result and dropped.
+    const audit: TransactionalAuditSink = {
+      append: async () => {},
+      appendWith: (change, event) => db.transaction().execute(async (trx) => {
+        const result = await change(trx);
+        event(result);
+        return result;
+      }),
+    };
+    const deps = { store, authorizer, policyChanged: () => authorizer.reload(true), audit };
     const context = {
       [RESOLVER_CONTEXT]: { requestId: 'r1', viewer: { sub: 'owner', org: 'dept:public-security', roles: ['data_owner'] }, trace: newTrace() },
     };

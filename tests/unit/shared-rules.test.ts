@@ -138,7 +138,8 @@ async function apiAccepts(duty: DutyDef): Promise<boolean> {
     store: { upsertDuty: async (d: DutyDef) => ((stored = true), d) },
     authorizer: {},
     policyChanged: async () => {},
-    audit: { append: async () => {} },
+    // The change is committed with its audit event: reaching appendWith is being stored.
+    audit: { append: async () => {}, appendWith: async () => ((stored = true), undefined) },
   } as unknown as Parameters<typeof adminResolvers>[0];
   const context = { [RESOLVER_CONTEXT]: { requestId: 'r', viewer: { sub: 'admin', org: 'office:platform', roles: ['platform_admin'] }, trace: newTrace() } };
   try {

@@ -4,12 +4,14 @@ import { policyMigration } from '../../../policies/migrations/0001-policy.ts';
 import { auditMigration } from '../../../audit/migrations/0002-audit.ts';
 import { auditAppendMigration } from '../../../audit/migrations/0003-audit-append.ts';
 import { auditHashAlgorithmMigration } from '../../../audit/migrations/0004-audit-hash-algorithm.ts';
+import { admissionMigration } from '../../../policies/migrations/0005-admission.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,
   '0002-audit': auditMigration,
   '0003-audit-append': auditAppendMigration,
   '0004-audit-hash-algorithm': auditHashAlgorithmMigration,
+  '0005-admission': admissionMigration,
 };
 
 export const storeMigrationProvider: MigrationProvider = {
