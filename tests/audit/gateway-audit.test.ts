@@ -92,6 +92,7 @@ describe.each(BACKENDS)('gateway audit trail on %s', (backend) => {
     }
 
     const report = await gw.runtime.verifyAudit();
+    expect(report.firstProblem ?? null).toBeNull(); // names the problem when there is one
     expect(report.intact).toBe(true);
   }, 240_000);
 
