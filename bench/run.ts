@@ -111,7 +111,8 @@ async function machineInfo(databaseUrl: string, redisUrl: string): Promise<Machi
 
 function workersImplemented(): boolean {
   const config = fs.readFileSync(path.join(PROJECT_ROOT, 'gateway/config.ts'), 'utf8');
-  const main = fs.readFileSync(path.join(PROJECT_ROOT, 'gateway/main.ts'), 'utf8');
+  // The process runner (gateway/main.ts calls it) is where WORKERS=N starts the cluster.
+  const main = fs.readFileSync(path.join(PROJECT_ROOT, 'gateway/run-gateway.ts'), 'utf8');
   return /['"]WORKERS['"]/.test(config) && /workers/i.test(main);
 }
 
