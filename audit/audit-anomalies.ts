@@ -8,7 +8,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { recordFromRow, type AuditRecord } from './audit-rows.ts';
 
-export type AuditFindingKind = 'volume-outlier' | 'night-access' | 'forbidden-burst' | 'large-operation';
+export type AuditFindingKind = 'volume-outlier' | 'night-access' | 'forbidden-burst' | 'large-operation' | 'emergency-access';
 
 export interface AuditFinding {
   readonly kind: AuditFindingKind;

@@ -84,6 +84,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** `PERSISTED_OPERATIONS_FILE`: when set, only the operations it lists run. */
   readonly persistedOperationsFile?: string;
+  /** Emergency access: `EMERGENCY_STARTS_PER_STREET_PER_HOUR` (default 5) sessions a street may start per hour. */
+  readonly emergency: { readonly startsPerStreetPerHour: number };
 }
 
 export class ConfigError extends Error {
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits: rateLimits.rules,
     corsOrigins,
     persistedOperationsFile: persistedOperationsFile ? path.resolve(persistedOperationsFile) : undefined,
+    emergency: { startsPerStreetPerHour: int('EMERGENCY_STARTS_PER_STREET_PER_HOUR', 5, 1, 1000) },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -40,6 +40,7 @@ import { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.ts';
 import { loadPersistedOperations } from './pipeline/use-persisted-operations.ts';
+import { EmergencyStore } from '../policies/emergency/emergency-store.ts';
 
 export interface RuntimeOptions extends OpenOptions {
   /** Observes every SQL statement a PostgreSQL source connector sends (tests read it). */
@@ -63,6 +64,8 @@ export interface Runtime {
   /** Duty delegations, access requests and the review's side of grants. */
   readonly admissionStore: AdmissionStore;
   readonly authorizer: CasbinAuthorizer;
+  /** Emergency (break-glass) sessions, in the gateway store. */
+  readonly emergencySessions: EmergencyStore;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
   readonly auditReader: AuditReader;
@@ -310,6 +313,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       policyStore,
       admissionStore,
       authorizer,
+      emergencySessions: new EmergencyStore(databases.store),
       authenticator,
       audit,
       auditReader,

@@ -13,6 +13,7 @@ import { DATASETS, fieldDef, isDatasetName, type DatasetName } from '../core/dat
 import { isDutyId } from '../core/identity.ts';
 import { cityInstantIso, parseCityInstant } from '../core/time.ts';
 import type { DutyDef, GrantDef } from './policy-definitions.ts';
+import { emergencyClauseIssues } from './emergency/emergency-clause.ts';
 
 /** Street codes are 9-digit township-level division codes. */
 export const STREET_CODE = /^\d{9}$/;
@@ -208,6 +209,9 @@ export function grantIssues(grant: GrantDef, duties: readonly DutyDef[] | null):
       }
     }
     if (g.rows !== null && g.rows !== undefined) issues.push(...validateCondition(ds, g.rows, ['rows']));
+    if (g.emergency !== null && g.emergency !== undefined) {
+      for (const i of emergencyClauseIssues(ds, g.emergency)) issues.push({ path: ['emergency', ...i.path], message: i.message });
+    }
   }
 
   const from = boundIssue(g.validFrom, 'validFrom', 'start', issues);

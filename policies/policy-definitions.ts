@@ -5,6 +5,7 @@
 import type { Condition } from '../core/conditions.ts';
 import type { DatasetName } from '../core/datasets.ts';
 import type { FieldAccess } from './access-plan.ts';
+import type { EmergencyClause } from './emergency/emergency-clause.ts';
 
 export interface DutyDef {
   /** A duty id (`DUTY_ID` in core/identity.ts): what `X-Purpose` names. */
@@ -39,6 +40,8 @@ export interface GrantDef {
    * day in city time) or date-time (zone-less = city time). Once admitted, an instant (ISO UTC).
    */
   validUntil: string | null;
+  /** Emergency fields and the longest session (`emergency/emergency-clause.ts`); absent: none. */
+  emergency?: EmergencyClause | null;
 }
 
 export interface PolicySet {

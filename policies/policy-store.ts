@@ -53,6 +53,7 @@ function rowToGrant(row: Record<string, unknown>): StoredGrant {
     rows: row.row_condition === null || row.row_condition === undefined ? null : parseJson<Condition>(row.row_condition),
     validFrom: toIso(row.valid_from),
     validUntil: toIso(row.valid_until),
+    emergency: (row.emergency as GrantDef['emergency'] | undefined) ?? null,
     origin: row.origin as 'file' | 'api',
     createdBy: row.created_by as string,
     createdAt: toIso(row.created_at)!,
@@ -86,6 +87,8 @@ function grantValues(written: GrantDef) {
     row_condition: grant.rows === null ? null : JSON.stringify(grant.rows),
     valid_from: grant.validFrom,
     valid_until: grant.validUntil,
+    // The column comes with policies/migrations/0006-emergency.ts.
+    emergency: grant.emergency ? JSON.stringify(grant.emergency) : null,
   };
 }
 

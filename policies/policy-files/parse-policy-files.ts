@@ -17,6 +17,7 @@ import { describeKind, type Condition } from '../../core/conditions.ts';
 import type { DatasetName } from '../../core/datasets.ts';
 import type { FieldAccess } from '../access-plan.ts';
 import { dutyIssues, grantIssues } from '../grant-admission.ts';
+import { normalizeEmergencyClause, type EmergencyClause } from '../emergency/emergency-clause.ts';
 import type { DutyDef, GrantDef, PolicySet } from '../policy-definitions.ts';
 import {
   defaultLocator,
@@ -102,7 +103,7 @@ function entryName(kind: string, raw: Record<string, unknown>, index: number): s
 
 const DUTY_KEYS = ['id', 'title', 'delegatedBy', 'streets'] as const;
 const GRANT_REQUIRED = ['id', 'owner', 'dataset', 'duty', 'streets', 'fields'] as const;
-const GRANT_OPTIONAL = ['rows', 'validFrom', 'validUntil'] as const;
+const GRANT_OPTIONAL = ['rows', 'validFrom', 'validUntil', 'emergency'] as const;
 
 /**
  * Parse the duty catalogue (`duties: [{id, title, delegatedBy, streets}]`) and check each duty on
@@ -164,6 +165,7 @@ export function parseGrantsFile(text: string, file: string): { grants: GrantDef[
       rows: (raw.rows ?? null) as Condition | null,
       validFrom: asText(raw.validFrom),
       validUntil: asText(raw.validUntil),
+      emergency: raw.emergency === undefined || raw.emergency === null ? null : (normalizeEmergencyClause(raw.emergency) as EmergencyClause),
     };
     for (const issue of grantIssues(grant, null)) report(issue.path, `${name}: ${issue.message}`);
     rememberSource(grant, file, at);

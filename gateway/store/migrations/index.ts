@@ -5,6 +5,7 @@ import { auditMigration } from '../../../audit/migrations/0002-audit.ts';
 import { auditAppendMigration } from '../../../audit/migrations/0003-audit-append.ts';
 import { auditHashAlgorithmMigration } from '../../../audit/migrations/0004-audit-hash-algorithm.ts';
 import { admissionMigration } from '../../../policies/migrations/0005-admission.ts';
+import { emergencyMigration } from '../../../policies/migrations/0006-emergency.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,
@@ -12,6 +13,7 @@ export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-audit-append': auditAppendMigration,
   '0004-audit-hash-algorithm': auditHashAlgorithmMigration,
   '0005-admission': admissionMigration,
+  '0006-emergency': emergencyMigration,
 };
 
 export const storeMigrationProvider: MigrationProvider = {

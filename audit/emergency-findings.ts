@@ -1,0 +1,67 @@
+/**
+ * Emergency access as an anomaly: every emergency session started in [from, to) is a finding the
+ * moment its START event is in the trail (no threshold: break-glass is always worth a look), with
+ * the START event and the reads made under the session behind it.
+ *
+ * Read from the trail itself, not from the session table, so the finding is as trustworthy as the
+ * chain. {@link withEmergencyFindings} adds them to a reader's other anomalies.
+ */
+import { sql, type Kysely } from 'kysely';
+import { recordFromRow } from './audit-rows.ts';
+import type { AnomalyOptions, AuditFinding } from './audit-anomalies.ts';
+import type { AuditReader } from './audit-reader.ts';
+
+/** `change.action` of the event a session's start writes (schema/emergency). */
+export const EMERGENCY_START_ACTION = 'emergency-start';
+export const EMERGENCY_STOP_ACTION = 'emergency-stop';
+export const EMERGENCY_REVIEW_ACTION = 'emergency-review';
+
+export async function emergencyFindings(db: Kysely<any>, from: Date, to: Date, options: Pick<AnomalyOptions, 'eventsPerFinding' | 'maxFindingsPerKind'>): Promise<AuditFinding[]> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select * from audit_event
+     where "time" >= ${from.toISOString()}::timestamptz and "time" < ${to.toISOString()}::timestamptz
+       and change->>'action' = ${EMERGENCY_START_ACTION}
+     order by "time" desc, chain_id, seq limit ${options.maxFindingsPerKind}`.execute(db);
+  return Promise.all(
+    rows.map(async (row) => {
+      const start = recordFromRow(row);
+      const change = (start.change ?? {}) as Record<string, unknown>;
+      const session = String(change.session ?? '');
+      const expiresAt = new Date(String(change.expiresAt ?? start.time.toISOString()));
+      const until = Number.isNaN(expiresAt.getTime()) ? start.time : expiresAt;
+      const underIt = sql`"time" >= ${start.time.toISOString()}::timestamptz and "time" <= ${until.toISOString()}::timestamptz
+        and change->'emergency'->>'session' = ${session}`;
+      const count = await sql<{ n: string }>`select count(*)::bigint as n from audit_event where ${underIt}`.execute(db);
+      const reads = Number(count.rows[0]?.n ?? 0);
+      const { rows: readRows } = await sql<Record<string, unknown>>`
+        select * from audit_event where ${underIt} order by "time", chain_id, seq limit ${Math.max(0, options.eventsPerFinding - 1)}`.execute(db);
+      return {
+        kind: 'emergency-access' as const,
+        actorSub: start.actorSub,
+        actorOrg: start.actorOrg,
+        message:
+          `${start.actorSub ?? 'someone'} (${start.actorOrg ?? 'no organisation'}) started emergency access for duty "${start.purpose ?? '?'}"` +
+          ` (case ${String(change.caseRef ?? '?')}) until ${until.toISOString()}; ${reads} operation${reads === 1 ? '' : 's'} under it so far`,
+        from: start.time,
+        to: until,
+        metric: reads,
+        threshold: 0,
+        eventCount: 1 + reads,
+        events: [start, ...readRows.map(recordFromRow)],
+      };
+    }),
+  );
+}
+
+/** `reader`'s search and reports as they are, its anomalies with the emergency findings added. */
+export function withEmergencyFindings(reader: AuditReader, db: Kysely<any>): Pick<AuditReader, 'searchEvents' | 'subjectAccessReport' | 'anomalies'> {
+  return {
+    searchEvents: (...args) => reader.searchEvents(...args),
+    subjectAccessReport: (...args) => reader.subjectAccessReport(...args),
+    anomalies: async (from, to, options = {}) => {
+      const o = { ...reader.anomalyOptions, ...options };
+      const [others, emergencies] = await Promise.all([reader.anomalies(from, to, options), emergencyFindings(db, from, to, o)]);
+      return [...emergencies, ...others];
+    },
+  };
+}
