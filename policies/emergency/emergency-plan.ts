@@ -99,7 +99,8 @@ export function widenPlan(plan: AccessPlan, session: EmergencySession, grants: r
       dataset: name,
       fields,
       scope: { streets: [session.street], conditions },
-      grants: [...(base?.grants ?? []), ...own.map((g) => g.id).filter((id) => !base?.grants.includes(id)), marker],
+      // The marker goes with the datasets the session widened, once each: the audit reason lists it.
+      grants: [...(base?.grants ?? []), ...own.map((g) => g.id).filter((id) => !base?.grants.includes(id)), ...(own.length > 0 ? [marker] : [])],
     });
   }
   return { ...plan, datasets, decisions, expiresAt: Math.min(plan.expiresAt, session.expiresAt.getTime()) };
