@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
 import type { Role } from '../../core/identity.ts';
 import { emergencyCall, START, REASON } from './emergency-fixtures.ts';
+import { isEmergencyRead } from '../../audit/emergency-read.ts';
 
 const CLERK = { sub: 'clerk-nanjing-east', org: NANJING_EAST, roles: ['street_staff'] as Role[] };
 const PSB_OWNER = { sub: 'owner-psb', org: 'dept:public-security', roles: ['data_owner'] as Role[] };
@@ -94,6 +95,10 @@ for (const backend of BACKENDS) {
       const flagged = await events(sql`change->'emergency'->>'session' = ${sessionId} and decision = 'allow'`);
       expect(flagged).toHaveLength(1);
       expect(flagged[0]!.change.emergency).toEqual({ session: sessionId, caseRef: 'CASE-2026-118', refused: false });
+      expect(isEmergencyRead(flagged[0]!.change)).toBe(true);
+      // The refusals flagged in the trail are not emergency reads (nothing was read under the session).
+      expect(isEmergencyRead({ emergency: { session: sessionId, caseRef: null, refused: true } })).toBe(false);
+      expect(isEmergencyRead({ action: 'createGrant' })).toBe(false);
       expect(flagged[0]!.reason).toContain(`emergency-session:${sessionId}`);
       expect(flagged[0]!.fields).toContain('population.phone');
     });

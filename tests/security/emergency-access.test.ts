@@ -218,6 +218,21 @@ for (const backend of BACKENDS) {
       expect(r.body.data ?? null).toBeNull();
       const mine = await call(grace, `{ myEmergencySession { id } }`);
       expect(mine.body.data.myEmergencySession).toBeNull();
+      // And she can start one once the log is back: the failed start left nothing that blocks her.
+      const again = await start(grace);
+      expect(again.body.errors).toBeUndefined();
+    });
+
+    it('a grant withdrawn during a session stops its widening at once', async () => {
+      const henry = await gw.token(staff('henry', THE_BUND));
+      const r = await start(henry);
+      expect(r.body.errors).toBeUndefined();
+      const id = r.body.data.startEmergencyAccess.id as string;
+      expect((await call(henry, PHONE, { purpose: 'elderly-allowance', emergency: id })).body.errors).toBeUndefined();
+      const owner = await gw.token({ sub: 'owner-psb', org: 'dept:public-security', roles: ['data_owner'] });
+      const revoked = await call(owner, `mutation { revokeGrant(id: "population-elderly-allowance") { id } }`);
+      expect(revoked.body.errors).toBeUndefined();
+      await refusedWithoutReading(henry, { purpose: 'elderly-allowance', emergency: id });
     });
   });
 }
