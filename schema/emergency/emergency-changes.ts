@@ -1,48 +1,26 @@
 /**
- * A change to the emergency sessions and its audit event (START, STOP, review), kept together:
- * in one transaction when the audit sink can take part in one (`appendWith`), else the change is
- * committed, its event appended, and an undo run if the event could not be stored, so that no
- * session is ever usable without its START in the trail.
+ * A change to the emergency sessions and its audit event (START, STOP, review) in ONE transaction
+ * on the gateway store (`TransactionalAuditSink.appendWith`): no session is ever usable without its
+ * START in the trail, and no START is in the trail for a session that was not made.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { AuditEventInput, AuditSink, TransactionalAuditSink } from '../../audit/audit-event.ts';
+import type { AuditEventInput, TransactionalAuditSink } from '../../audit/audit-event.ts';
 import { GatewayError, isGatewayError } from '../../core/errors.ts';
 
-export function isTransactionalSink(sink: AuditSink): sink is TransactionalAuditSink {
-  return typeof (sink as Partial<TransactionalAuditSink>).appendWith === 'function';
-}
-
-const unavailable = (cause: unknown) => new GatewayError('SERVICE_UNAVAILABLE', 'the gateway store or the audit log is unavailable; nothing was changed', { cause });
-
 /**
- * Runs `change` and records `event(result)`; both are kept or (as far as the store allows) neither.
- * Rejects with the change's own GatewayError (a rule it enforces), else SERVICE_UNAVAILABLE.
+ * Runs `change` and records `event(result)`; both are kept or neither is. Rejects with the
+ * change's own GatewayError (a rule it enforces under its locks), else SERVICE_UNAVAILABLE.
  */
 export async function changeWithEvent<T>(
-  deps: { readonly audit: AuditSink; readonly db: Kysely<any> },
+  audit: TransactionalAuditSink,
   change: (on: Kysely<any>) => Promise<T>,
   event: (result: T) => AuditEventInput,
-  undo?: (result: T) => Promise<unknown>,
 ): Promise<T> {
-  const sink = deps.audit;
-  if (isTransactionalSink(sink)) {
-    try {
-      return await sink.appendWith((trx: Transaction<any>) => change(trx), event);
-    } catch (error) {
-      throw isGatewayError(error) ? error : unavailable(error);
-    }
-  }
-  let result: T;
   try {
-    result = await deps.db.transaction().execute((trx) => change(trx));
+    return await audit.appendWith((trx: Transaction<any>) => change(trx), event);
   } catch (error) {
-    throw isGatewayError(error) ? error : unavailable(error);
+    throw isGatewayError(error)
+      ? error
+      : new GatewayError('SERVICE_UNAVAILABLE', 'the gateway store or the audit log is unavailable; nothing was changed', { cause: error });
   }
-  try {
-    await sink.append(event(result));
-  } catch (error) {
-    if (undo) await undo(result).catch(() => {});
-    throw new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the change was not kept', { cause: error });
-  }
-  return result;
 }

@@ -3,8 +3,7 @@
  * auditors list and review sessions. The rules are in policies/emergency; here they are applied to
  * the request, and every change is written with its audit event (START, STOP, review).
  */
-import type { Kysely } from 'kysely';
-import { auditEvent, type AuditEventInput, type AuditSink } from '../../audit/audit-event.ts';
+import { auditEvent, type AuditEventInput, type TransactionalAuditSink } from '../../audit/audit-event.ts';
 import { EMERGENCY_REVIEW_ACTION, EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION } from '../../audit/emergency-findings.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { hasRole, isDutyId, streetCodeOf, type Viewer } from '../../core/identity.ts';
@@ -19,10 +18,9 @@ import { changeWithEvent } from './emergency-changes.ts';
 
 export interface EmergencyDeps {
   readonly sessions: EmergencyStore;
-  /** The gateway store the sessions live in (for the transaction when the sink has none of its own). */
-  readonly db: Kysely<any>;
   readonly authorizer: Pick<Authorizer, 'plan' | 'grants'>;
-  readonly audit: AuditSink;
+  /** Writes each change with its event, in one transaction on the store the sessions live in. */
+  readonly audit: TransactionalAuditSink;
   readonly limits: EmergencyLimits;
   readonly now?: () => number;
 }
@@ -122,7 +120,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         const grants = eligible && !dutyRefusal ? emergencyGrants(deps.authorizer.grants(), street, duty, at) : [];
         const plan = planStart(args, { viewer, dutyRefusal, grants, now: at });
         const session = await changeWithEvent(
-          deps,
+          deps.audit,
           (on) => deps.sessions.start(on, plan, viewer, deps.limits),
           (s) =>
             sessionEvent(
@@ -133,7 +131,6 @@ export function emergencyResolvers(deps: EmergencyDeps) {
               { reason: scrubText(s.reason), grants: [...s.grants], forOnePerson: s.subjectIdNumber !== null, startedAt: s.startedAt.toISOString() },
               `emergency access started: session ${s.id} for duty ${s.duty} until ${s.expiresAt.toISOString()}`,
             ),
-          (s) => deps.sessions.end(deps.db, s.id, 'audit-unavailable', new Date()),
         );
         const trace = resolverContext(context).trace;
         trace.change = { action: 'startEmergencyAccess', session: session.id };
@@ -145,7 +142,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         const at = now();
         checkEnd(await deps.sessions.get(args.id), viewer, at);
         const ended = await changeWithEvent(
-          deps,
+          deps.audit,
           async (on) => {
             const s = await deps.sessions.end(on, args.id, viewer.sub, new Date(at));
             if (!s) throw new GatewayError('BAD_USER_INPUT', `emergency session ${args.id} is no longer open`);
@@ -163,7 +160,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         const review = checkReview(before, viewer, args.verdict, args.note);
         const wasOpen = sessionState(before!, at) === 'OPEN';
         const reviewed = await changeWithEvent(
-          deps,
+          deps.audit,
           async (on) => {
             const s = await deps.sessions.review(on, args.id, { ...review, by: viewer.sub, at: new Date(at) });
             if (!s) throw new GatewayError('BAD_USER_INPUT', `emergency session ${args.id} was already reviewed`);

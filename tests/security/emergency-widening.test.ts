@@ -15,7 +15,7 @@ import type { StoredGrant } from '../../policies/policy-store.ts';
 import { emergencyGrants, subjectCondition, widenPlan } from '../../policies/emergency/emergency-plan.ts';
 import { checkEnd, checkReview, planStart, readRefusal } from '../../policies/emergency/emergency-rules.ts';
 import type { EmergencySession } from '../../policies/emergency/emergency-session.ts';
-import { parseGrantsFile } from '../../policies/policy-files.ts';
+import { parseGrantsFile } from '../../policies/policy-files/parse-policy-files.ts';
 import { GatewayError } from '../../core/errors.ts';
 
 const NOW = Date.parse('2026-12-04T10:00:00Z');
