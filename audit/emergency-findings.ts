@@ -10,11 +10,8 @@ import { sql, type Kysely } from 'kysely';
 import { recordFromRow } from './audit-rows.ts';
 import type { AnomalyOptions, AuditFinding } from './audit-anomalies.ts';
 import type { AuditReader } from './audit-reader.ts';
+import { EMERGENCY_START_ACTION } from './emergency-read.ts';
 
-/** `change.action` of the event a session's start writes (schema/emergency). */
-export const EMERGENCY_START_ACTION = 'emergency-start';
-export const EMERGENCY_STOP_ACTION = 'emergency-stop';
-export const EMERGENCY_REVIEW_ACTION = 'emergency-review';
 
 export async function emergencyFindings(db: Kysely<any>, from: Date, to: Date, options: Pick<AnomalyOptions, 'eventsPerFinding' | 'maxFindingsPerKind'>): Promise<AuditFinding[]> {
   const { rows } = await sql<Record<string, unknown>>`

@@ -1,10 +1,16 @@
 /**
- * How an audit event says that it happened under an emergency session: `change.emergency` holds
- * the session (and its case reference), for the reads it widened and for the reads it refused.
+ * How the trail records emergency access. START, STOP and review events carry `change.action`
+ * (the constants below). An operation sent with `X-Emergency` carries `change.emergency`: the
+ * session (and its case reference), for the reads it widened and for the reads it refused.
  * Structured and inside the hashed record, so residents' disclosure, auditors' searches and the
  * anomaly query read the same flag, and it cannot be removed without breaking the chain.
  */
 import type { JsonValue } from '../core/canonical-json.ts';
+
+/** `change.action` of the events a session's start, stop and review write (schema/emergency). */
+export const EMERGENCY_START_ACTION = 'emergency-start';
+export const EMERGENCY_STOP_ACTION = 'emergency-stop';
+export const EMERGENCY_REVIEW_ACTION = 'emergency-review';
 
 export interface EmergencyReadFlag {
   /** The session id; null when the header named no session id at all. */

@@ -4,7 +4,7 @@
  * the request, and every change is written with its audit event (START, STOP, review).
  */
 import { auditEvent, type AuditEventInput, type TransactionalAuditSink } from '../../audit/audit-event.ts';
-import { EMERGENCY_REVIEW_ACTION, EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION } from '../../audit/emergency-findings.ts';
+import { EMERGENCY_REVIEW_ACTION, EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION } from '../../audit/emergency-read.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { hasRole, isDutyId, streetCodeOf, type Viewer } from '../../core/identity.ts';
 import { scrubText } from '../../core/personal-data.ts';
