@@ -142,7 +142,14 @@ for (const backend of BACKENDS) {
       expect(population.length).toBeGreaterThan(0);
       for (const q of population) expect(q.parameters).toContain(p1);
 
-      // The other person, asked for directly, by filter, or through their account, does not exist.
+      // Their account is there (the restriction reaches the social-security source too); following
+      // Person.socialSecurity is refused like any relation into a dataset narrowed by a condition.
+      const own = await call(alice, `query($id: ID!) { socialSecurityAccount(idNumber: $id) { pensionStatus } }`, { ...headers, variables: { id: p1 } });
+      expect(own.body.errors, JSON.stringify(own.body.errors)).toBeUndefined();
+      expect(own.body.data.socialSecurityAccount).not.toBeNull();
+      const related = await call(alice, `query($id: ID!) { person(idNumber: $id) { socialSecurity { pensionStatus } } }`, { ...headers, variables: { id: p1 } });
+      expect(related.body.errors[0].extensions.forbiddenFields).toEqual(['population.socialSecurity']);
+      // ... but the other person, asked for directly, by filter, or through their account, does not exist.
       const other = await call(alice, `query($id: ID!) { person(idNumber: $id) { idNumber phone } socialSecurityAccount(idNumber: $id) { pensionStatus } }`, { ...headers, variables: { id: p2 } });
       expect(other.body.errors).toBeUndefined();
       expect(other.body.data).toEqual({ person: null, socialSecurityAccount: null });
