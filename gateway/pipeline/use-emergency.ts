@@ -18,6 +18,7 @@ import { readRefusal } from '../../policies/emergency/emergency-rules.ts';
 import { isSessionId, type EmergencyStore } from '../../policies/emergency/emergency-store.ts';
 import type { EmergencySession } from '../../policies/emergency/emergency-session.ts';
 import { emergencyReadFlag } from '../../audit/emergency-read.ts';
+import { collectReads } from '../../schema/shared-data/operation-reads.ts';
 import { requestState } from './request-state.ts';
 import { normalizeError } from './normalize-error.ts';
 
@@ -46,6 +47,16 @@ export function emergencyPlan(context: object, plan: AccessPlan): AccessPlan {
   return widenPlan(plan, session, emergencyGrants(options.grants(), session.street, session.duty, now));
 }
 
+/** A refused operation's event names the fields it asked for, as authorization's refusals do. */
+function recordAskedFields(args: Parameters<NonNullable<Plugin['onExecute']>>[0]['args'], into: Set<string>): void {
+  try {
+    const analysis = collectReads(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown>);
+    for (const [dataset, fields] of analysis.reads) for (const f of fields) into.add(`${dataset}.${f}`);
+  } catch {
+    // A document the walk refuses is refused by authorization's own checks; the event keeps what it has.
+  }
+}
+
 export function useEmergency(options: EmergencyOptions): Plugin {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
@@ -63,6 +74,7 @@ export function useEmergency(options: EmergencyOptions): Plugin {
         const refusal = readRefusal(session, state.viewer, state.purpose, options.now?.() ?? Date.now());
         if (refusal || !session) {
           state.trace.change = { ...state.trace.change, ...emergencyReadFlag(isSessionId(header) ? header : null, null, true) };
+          recordAskedFields(args, state.trace.fields);
           throw new GatewayError('FORBIDDEN', refusal ?? 'X-Emergency names no emergency session of yours');
         }
         state.trace.change = { ...state.trace.change, ...emergencyReadFlag(session.id, session.caseRef, false) };

@@ -94,8 +94,8 @@ for (const backend of BACKENDS) {
       const guessed = crypto.randomUUID();
       await refusedWithoutReading(alice, { purpose: 'elderly-allowance', emergency: guessed }, 'no emergency session of yours');
       await refusedWithoutReading(alice, { purpose: 'elderly-allowance', emergency: "' or 1=1 --" }, 'no emergency session of yours');
-      const { rows } = await sql<Record<string, any>>`select decision, "rows", change from audit_event where change->'emergency'->>'session' = ${guessed}`.execute(gw.runtime.databases.store);
-      expect(rows).toEqual([{ decision: 'deny', rows: 0, change: { emergency: { session: guessed, caseRef: null, refused: true } } }]);
+      const { rows } = await sql<Record<string, any>>`select decision, "rows", fields, change from audit_event where change->'emergency'->>'session' = ${guessed}`.execute(gw.runtime.databases.store);
+      expect(rows).toEqual([{ decision: 'deny', rows: 0, fields: ['population.idNumber', 'population.phone'], change: { emergency: { session: guessed, caseRef: null, refused: true } } }]);
     });
 
     it('fields outside the emergency list are refused, naming them', async () => {
