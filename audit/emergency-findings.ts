@@ -50,6 +50,45 @@ export async function emergencyFindings(db: Kysely<any>, from: Date, to: Date, o
   );
 }
 
+/** What was done under one emergency session, from the trail: for its reviewers. */
+export interface EmergencyActivity {
+  /** Operations sent with the session's id in X-Emergency. */
+  readonly operations: number;
+  readonly allowed: number;
+  readonly refused: number;
+  /** Rows returned, and persons whose data was returned (counted per operation), by the allowed ones. */
+  readonly rows: number;
+  readonly persons: number;
+  /** `dataset.field` read by the allowed operations. */
+  readonly fields: readonly string[];
+}
+
+/** The operations recorded under `session` between `from` and `to` (its start and its stop). */
+export async function emergencyActivity(db: Kysely<any>, session: string, from: Date, to: Date): Promise<EmergencyActivity> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select count(*)::bigint as operations,
+           count(*) filter (where decision = 'allow')::bigint as allowed,
+           coalesce(sum("rows") filter (where decision = 'allow'), 0)::bigint as row_count,
+           coalesce(sum(cardinality(subject_hashes)) filter (where decision = 'allow'), 0)::bigint as persons,
+           coalesce((select array_agg(distinct f order by f) from audit_event e2, unnest(e2.fields) f
+                      where e2."time" >= ${from.toISOString()}::timestamptz and e2."time" <= ${to.toISOString()}::timestamptz
+                        and e2.change->'emergency'->>'session' = ${session} and e2.decision = 'allow'), '{}') as fields
+      from audit_event
+     where "time" >= ${from.toISOString()}::timestamptz and "time" <= ${to.toISOString()}::timestamptz
+       and change->'emergency'->>'session' = ${session}`.execute(db);
+  const r = rows[0] ?? {};
+  const operations = Number(r.operations ?? 0);
+  const allowed = Number(r.allowed ?? 0);
+  return {
+    operations,
+    allowed,
+    refused: operations - allowed,
+    rows: Number(r.row_count ?? 0),
+    persons: Number(r.persons ?? 0),
+    fields: (r.fields as string[] | null) ?? [],
+  };
+}
+
 /** `reader`'s search and reports as they are, its anomalies with the emergency findings added. */
 export function withEmergencyFindings(reader: AuditReader, db: Kysely<any>): Pick<AuditReader, 'searchEvents' | 'subjectAccessReport' | 'anomalies'> {
   return {

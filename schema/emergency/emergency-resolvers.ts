@@ -4,6 +4,7 @@
  * the request, and every change is written with its audit event (START, STOP, review).
  */
 import { auditEvent, type AuditEventInput, type TransactionalAuditSink } from '../../audit/audit-event.ts';
+import type { EmergencyActivity } from '../../audit/emergency-findings.ts';
 import { EMERGENCY_REVIEW_ACTION, EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION } from '../../audit/emergency-read.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { hasRole, isDutyId, streetCodeOf, type Viewer } from '../../core/identity.ts';
@@ -22,6 +23,8 @@ export interface EmergencyDeps {
   /** Writes each change with its event, in one transaction on the store the sessions live in. */
   readonly audit: TransactionalAuditSink;
   readonly limits: EmergencyLimits;
+  /** The trail's account of the operations under a session, recorded in [from, to]. */
+  readonly activity: (session: string, from: Date, to: Date) => Promise<EmergencyActivity>;
   readonly now?: () => number;
 }
 
@@ -194,6 +197,8 @@ export function emergencyResolvers(deps: EmergencyDeps) {
       secondsLeft: (s: EmergencySession) => (sessionState(s, now()) === 'OPEN' ? Math.max(0, Math.ceil((s.expiresAt.getTime() - now()) / 1000)) : 0),
       reviewDueAt: (s: EmergencySession) => new Date(s.startedAt.getTime() + REVIEW_DUE_MS).toISOString(),
       overdue: (s: EmergencySession) => isOverdue(s, now()),
+      // Up to now, not to the session's stop: attempts to go on using an ended session count too.
+      activity: (s: EmergencySession) => deps.activity(s.id, s.startedAt, new Date(now() + 60_000)),
       review: (s: EmergencySession) =>
         s.reviewedAt ? { verdict: s.verdict, note: s.reviewNote ?? '', reviewer: s.reviewedBy ?? '', reviewedAt: s.reviewedAt.toISOString() } : null,
     },

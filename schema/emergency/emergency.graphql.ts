@@ -25,6 +25,19 @@ export const emergencyTypeDefs = /* GraphQL */ `
     reviewedAt: String!
   }
 
+  "What was done under a session, from the audit trail (no values, no ID numbers)."
+  type EmergencyActivity {
+    "Operations sent with the session in X-Emergency, allowed or refused."
+    operations: Int!
+    allowed: Int!
+    refused: Int!
+    "Rows and persons returned by the allowed operations."
+    rows: Int!
+    persons: Int!
+    "dataset.field names the allowed operations read."
+    fields: [String!]!
+  }
+
   "A street clerk's emergency session: one duty, optionally one person, for a short time, reviewed afterwards."
   type EmergencySession {
     "Send it as X-Emergency with each read (and X-Purpose: the session's duty)."
@@ -53,6 +66,8 @@ export const emergencyTypeDefs = /* GraphQL */ `
     "Not reviewed and past reviewDueAt."
     overdue: Boolean!
     review: EmergencyReview
+    "What the audit trail holds of the operations under the session: what its reviewers judge."
+    activity: EmergencyActivity!
   }
 
   extend type Query {

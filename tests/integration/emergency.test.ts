@@ -145,6 +145,14 @@ for (const backend of BACKENDS) {
     });
 
     it('is reviewed once, by a data owner of the department, with a review event', async () => {
+      // What the reviewer judges: the operations under the session, from the trail.
+      const seen = await call(await gw.token(PSB_OWNER), `query($id: ID!) { emergencySession(id: $id) { activity { operations allowed refused rows persons fields } } }`, { variables: { id: sessionId } });
+      const activity = seen.body.data.emergencySession.activity;
+      // One allowed read; refused: the fields outside the list and the read after the end.
+      expect(activity).toMatchObject({ operations: 3, allowed: 1, refused: 2 });
+      expect(activity.rows).toBeGreaterThan(0);
+      expect(activity.persons).toBe(activity.rows);
+      expect(activity.fields).toEqual(['population.age', 'population.hukouAddress', 'population.idNumber', 'population.phone']);
       const review = `mutation($id: ID!, $verdict: EmergencyVerdict!) { reviewEmergencyAccess(id: $id, verdict: $verdict, note: "Resident found unwell; call justified.") { id review { verdict reviewer note } overdue } }`;
       const housing = await call(await gw.token(HOUSING_OWNER), review, { variables: { id: sessionId, verdict: 'JUSTIFIED' } });
       expect(housing.body.errors[0].extensions.code).toBe('FORBIDDEN');
