@@ -230,6 +230,18 @@ for (const backend of BACKENDS) {
       expect(again.body.errors).toBeUndefined();
     });
 
+    it('an UNJUSTIFIED review of a session still open ends it at once', async () => {
+      const ivan = await gw.token(staff('ivan', THE_BUND));
+      const r = await start(ivan);
+      const id = r.body.data.startEmergencyAccess.id as string;
+      const auditor = await gw.token({ sub: 'auditor-1', org: 'office:security', roles: ['auditor'] });
+      const review = await call(auditor, `mutation($id: ID!) { reviewEmergencyAccess(id: $id, verdict: UNJUSTIFIED, note: "No emergency: a routine visit.") { state endedBy review { verdict } } }`, { variables: { id } });
+      expect(review.body.data.reviewEmergencyAccess).toEqual({ state: 'ENDED', endedBy: 'auditor-1', review: { verdict: 'UNJUSTIFIED' } });
+      await refusedWithoutReading(ivan, { purpose: 'elderly-allowance', emergency: id }, 'has ended');
+      const { rows } = await sql<Record<string, any>>`select change from audit_event where change->>'action' = 'emergency-review' and change->>'session' = ${id}`.execute(gw.runtime.databases.store);
+      expect(rows.map((x) => x.change.stopped)).toEqual([true]);
+    });
+
     it('a grant withdrawn during a session stops its widening at once', async () => {
       const henry = await gw.token(staff('henry', THE_BUND));
       const r = await start(henry);
