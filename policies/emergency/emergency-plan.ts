@@ -5,6 +5,10 @@
  * dataset's scope (so the field shows only on rows its grant admits), and a session for one person
  * restricts every dataset to that person, pushed to the sources like any condition.
  *
+ * Since a one-person session narrows every dataset by a condition, following a relation into another
+ * dataset (`Person.socialSecurity`, `House.residents`) is refused under it like any relation into
+ * narrowed rows (relation-rules.ts); the person's account is read at the root instead.
+ *
  * Composed from the normal plan here rather than compiled with it, so the cached plans and the
  * compiler stay as they are; the widened plan lives for one request.
  */

@@ -2,6 +2,10 @@
  * An emergency session (CONTRACT.md § "Emergency access (break-glass)"): one street clerk, one
  * duty, optionally one person, for at most the grants' `maxMinutes`; started with a reason and a
  * case reference, ended early or at its expiry, and reviewed afterwards by someone else.
+ *
+ * START, an early end (STOP) and the review each write an event; an expiry writes none, as a
+ * grant's end writes none: the START event records `expiresAt`, and from that instant every read
+ * under the session is refused (and that refusal is an event, flagged with the session).
  */
 export type EmergencyVerdict = 'JUSTIFIED' | 'UNJUSTIFIED';
 
