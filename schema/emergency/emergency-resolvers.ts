@@ -10,6 +10,7 @@ import { GatewayError } from '../../core/errors.ts';
 import { hasRole, isDutyId, streetCodeOf, type Viewer } from '../../core/identity.ts';
 import { scrubText } from '../../core/personal-data.ts';
 import type { Authorizer } from '../../policies/authorizer.ts';
+import type { EmergencyClause } from '../../policies/emergency/emergency-clause.ts';
 import { emergencyGrants } from '../../policies/emergency/emergency-plan.ts';
 import { checkEnd, checkReview, mayReview, planStart, type StartRequest } from '../../policies/emergency/emergency-rules.ts';
 import { isOverdue, REVIEW_DUE_MS, sessionState, type EmergencySession } from '../../policies/emergency/emergency-session.ts';
@@ -182,6 +183,12 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         resolverContext(context).trace.change = { action: 'reviewEmergencyAccess', session: reviewed.id, verdict: review.verdict };
         return reviewed;
       },
+    },
+    Grant: {
+      emergency: (grant: { emergency?: EmergencyClause | null }) =>
+        grant.emergency
+          ? { fields: Object.entries(grant.emergency.fields).map(([field, access]) => ({ field, access })), maxMinutes: grant.emergency.maxMinutes }
+          : null,
     },
     EmergencySession: {
       user: (s: EmergencySession) => s.userSub,

@@ -70,6 +70,19 @@ export const emergencyTypeDefs = /* GraphQL */ `
     activity: EmergencyActivity!
   }
 
+  "A grant's emergency clause."
+  type GrantEmergency {
+    "Fields readable, besides the grant's own, under an emergency session for the grant's duty."
+    fields: [GrantField!]!
+    "The longest session the clause allows."
+    maxMinutes: Int!
+  }
+
+  extend type Grant {
+    "The emergency clause, or null when the grant allows no emergency access."
+    emergency: GrantEmergency
+  }
+
   extend type Query {
     "Street staff: your open emergency session, if any (for the banner with the time left)."
     myEmergencySession: EmergencySession

@@ -38,6 +38,19 @@ for (const backend of BACKENDS) {
     const events = async (where: ReturnType<typeof sql>) =>
       (await sql<Record<string, any>>`select * from audit_event where ${where} order by "time", seq`.execute(gw.runtime.databases.store)).rows;
 
+    it("the data owner's grants show their emergency clauses", async () => {
+      const r = await call(await gw.token(PSB_OWNER), `{ grants(dataset: "population") { id emergency { fields { field access } maxMinutes } } }`);
+      const byId = new Map(r.body.data.grants.map((g: { id: string; emergency: unknown }) => [g.id, g.emergency]));
+      expect(byId.get('population-elderly-allowance')).toEqual({
+        fields: [
+          { field: 'phone', access: 'full' },
+          { field: 'hukouAddress', access: 'full' },
+        ],
+        maxMinutes: 60,
+      });
+      expect(byId.get('population-rental-registration')).toBeNull();
+    });
+
     it('without a session, the duty does not allow the emergency fields', async () => {
       const r = await call(clerk, ELDERLY, { purpose: 'elderly-allowance' });
       expect(r.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
