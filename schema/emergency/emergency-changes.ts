@@ -19,8 +19,10 @@ export async function changeWithEvent<T>(
   try {
     return await audit.appendWith((trx: Transaction<any>) => change(trx), event);
   } catch (error) {
-    throw isGatewayError(error)
-      ? error
-      : new GatewayError('SERVICE_UNAVAILABLE', 'the gateway store or the audit log is unavailable; nothing was changed', { cause: error });
+    if (isGatewayError(error)) throw error;
+    // A rule the change enforced, should the writer hand it back wrapped.
+    const cause = (error as { cause?: unknown } | null)?.cause;
+    if (isGatewayError(cause)) throw cause;
+    throw new GatewayError('SERVICE_UNAVAILABLE', 'the gateway store or the audit log is unavailable; nothing was changed', { cause: error });
   }
 }
