@@ -16,7 +16,7 @@ import type { Condition } from '../../core/conditions.ts';
 import type { DatasetName } from '../../core/datasets.ts';
 import { DATASETS } from '../../core/datasets.ts';
 import { canonicalJson } from '../../core/canonical-json.ts';
-import type { AccessPlan, DatasetAccess, FieldAccess, FieldDecision } from '../access-plan.ts';
+import { ACCESS_LEVEL, type AccessLevel, type AccessPlan, type DatasetAccess, type FieldAccess, type FieldDecision, type RowDependentAccess } from '../access-plan.ts';
 import { grantIsValid } from '../grant-admission.ts';
 import type { StoredGrant } from '../policy-store.ts';
 import type { EmergencyClause } from './emergency-clause.ts';
@@ -54,7 +54,28 @@ export function emergencyFieldNames(grants: readonly EmergencyGrant[]): string[]
   return [...new Set(grants.flatMap((g) => Object.keys(g.emergency.fields).map((f) => `${g.dataset}.${f}`)))].sort();
 }
 
-const LEVEL: Readonly<Record<FieldAccess, number>> = { masked: 1, full: 2 };
+const LEVEL: Readonly<Record<FieldAccess, AccessLevel>> = ACCESS_LEVEL;
+
+/**
+ * The normal plan's row-dependent access with the emergency fields raised. Every row left in scope
+ * is admitted by the grant whose clause raised a field (its row condition is ANDed in), so such a
+ * field is at least at the clause's level on every row: its per-row levels are raised to it, and a
+ * field then alike on every row leaves the per-row rules (and may leave the source on every row).
+ * Fields the session did not raise keep their per-row rules exactly.
+ */
+function upgradePerRow(perRow: RowDependentAccess, raisedTo: ReadonlyMap<string, AccessLevel>): RowDependentAccess {
+  const levels = new Map(perRow.levels);
+  const shownUnder: Record<string, readonly number[]> = { ...perRow.shownUnder };
+  for (const [field, floor] of raisedTo) {
+    const current = levels.get(field);
+    if (!current) continue;
+    const raised = { base: Math.max(current.base, floor) as AccessLevel, byTag: current.byTag.map((l) => Math.max(l, floor) as AccessLevel) };
+    if (raised.byTag.every((l) => l === raised.base)) levels.delete(field);
+    else levels.set(field, raised);
+    if (raised.base > 0) delete shownUnder[field];
+  }
+  return { ...perRow, levels, shownUnder };
+}
 
 /** The grant list marker an emergency read carries into its audit event's reason. */
 export function emergencyGrantMarker(sessionId: string): string {
@@ -83,10 +104,13 @@ export function widenPlan(plan: AccessPlan, session: EmergencySession, grants: r
       const key = canonicalJson(c);
       if (!seen.has(key)) conditions.push(c), seen.add(key);
     };
+    /** The level each emergency field has on every row left in scope. */
+    const raisedTo = new Map<string, AccessLevel>();
     for (const grant of own) {
       // The emergency field is shown only where its grant admits the row.
       if (grant.rows) addCondition(grant.rows);
       for (const [field, access] of Object.entries(grant.emergency.fields)) {
+        raisedTo.set(field, Math.max(raisedTo.get(field) ?? 0, LEVEL[access]) as AccessLevel);
         const current = fields.get(field);
         if (current && LEVEL[current] >= LEVEL[access]) continue;
         fields.set(field, access);
@@ -99,9 +123,11 @@ export function widenPlan(plan: AccessPlan, session: EmergencySession, grants: r
       }
     }
     if (session.subjectIdNumber) addCondition(subjectCondition(name, session.subjectIdNumber));
+    const perRow = base?.perRow ? upgradePerRow(base.perRow, raisedTo) : undefined;
     datasets.set(name, {
       dataset: name,
       fields,
+      ...(perRow ? { perRow } : {}),
       scope: { streets: [session.street], conditions },
       // The marker goes with the datasets the session widened, once each: the audit reason lists it.
       grants: [...(base?.grants ?? []), ...own.map((g) => g.id).filter((id) => !base?.grants.includes(id)), ...(own.length > 0 ? [marker] : [])],

@@ -161,6 +161,64 @@ describe('widenPlan', () => {
   });
 });
 
+describe('widenPlan with row-dependent access (overlapping grants)', () => {
+  const young: Condition = { field: 'age', op: 'lt', value: 65 };
+  const old: Condition = { field: 'age', op: 'gte', value: 65 };
+  // name: masked on every row, full where `old` holds; phone: shown only where `young` holds.
+  const base: AccessPlan = {
+    org: 'street:310101002',
+    purpose: 'elderly-allowance',
+    street: '310101002',
+    policyVersion: 1,
+    refusal: null,
+    datasets: new Map([
+      [
+        'population',
+        {
+          dataset: 'population',
+          fields: new Map<string, FieldAccess>([['streetCode', 'full'], ['name', 'full'], ['phone', 'masked']]),
+          scope: { streets: ['310101002'], conditions: [{ any: [young, old] }] },
+          grants: ['a', 'b'],
+          perRow: {
+            tags: [young, old],
+            tagGrants: [['a'], ['b']],
+            levels: new Map([
+              ['name', { base: 1, byTag: [1, 2] }],
+              ['phone', { base: 0, byTag: [1, 0] }],
+            ]),
+            shownUnder: { phone: [0] },
+          },
+        },
+      ],
+    ]),
+    decisions: new Map(),
+    expiresAt: Number.POSITIVE_INFINITY,
+  };
+  const clause = (fields: Record<string, FieldAccess>) =>
+    ({ id: 'b', dataset: 'population', duty: 'elderly-allowance', streets: 'all', rows: old, emergency: { fields, maxMinutes: 60 } }) as never;
+
+  it('keeps the per-row rules of the fields the session does not raise', () => {
+    const wide = widenPlan(base, session(), [clause({ hukouAddress: 'full' })]);
+    const data = wide.datasets.get('population')!;
+    expect(data.perRow?.levels.get('name')).toEqual({ base: 1, byTag: [1, 2] });
+    expect(data.perRow?.levels.get('phone')).toEqual({ base: 0, byTag: [1, 0] });
+    expect(data.perRow?.shownUnder).toEqual({ phone: [0] });
+    expect(data.fields.get('hukouAddress')).toBe('full');
+    // The rows: only those of the clause's grant (old), inside the normal scope.
+    expect(data.scope.conditions).toEqual([{ any: [young, old] }, old]);
+  });
+
+  it('raises a row-dependent field to the clause level on every row left in scope', () => {
+    const wide = widenPlan(base, session(), [clause({ phone: 'full', name: 'masked' })]);
+    const data = wide.datasets.get('population')!;
+    expect(data.perRow?.levels.has('phone')).toBe(false);
+    expect(data.perRow?.shownUnder).toEqual({});
+    expect(data.fields.get('phone')).toBe('full');
+    // Masked does not lower what the normal plan gives.
+    expect(data.perRow?.levels.get('name')).toEqual({ base: 1, byTag: [1, 2] });
+  });
+});
+
 const viewer = (sub: string, org: string, ...roles: Role[]): Viewer => ({ sub, org, roles });
 
 describe('who may use a session', () => {
