@@ -14,6 +14,9 @@ import { sharedDataResolvers } from '../schema/shared-data/shared-data-resolvers
 import { adminResolvers, adminTypeDefs } from '../schema/admin/admin-schema.ts';
 import { auditResolvers, auditTypeDefs } from '../schema/audit/audit-schema.ts';
 import { admissionResolvers, admissionTypeDefs } from '../schema/admission/admission-resolvers.ts';
+import { emergencyTypeDefs } from '../schema/emergency/emergency.graphql.ts';
+import { emergencyResolvers } from '../schema/emergency/emergency-resolvers.ts';
+import { emergencyActivity, withEmergencyFindings } from '../audit/emergency-findings.ts';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -33,7 +36,7 @@ function mergeResolvers(...maps: Record<string, Record<string, unknown>>[]): Rec
 
 export function createGateway(runtime: Runtime, options: GatewayOptions = {}): Gateway {
   const schema = createSchema({
-    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs, admissionTypeDefs],
+    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs, admissionTypeDefs, emergencyTypeDefs],
     resolvers: mergeResolvers(
       sharedDataResolvers(runtime.sources) as never,
       adminResolvers({
@@ -42,8 +45,15 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
         policyChanged: runtime.policyChanged,
         audit: runtime.audit,
       }) as never,
-      auditResolvers({ reader: runtime.auditReader, verify: runtime.verifyAudit }) as never,
+      auditResolvers({ reader: withEmergencyFindings(runtime.auditReader, runtime.databases.store), verify: runtime.verifyAudit }) as never,
       admissionResolvers({ store: runtime.admissionStore, grants: runtime.policyStore, authorizer: runtime.authorizer, audit: runtime.audit, policyChanged: runtime.policyChanged }) as never,
+      emergencyResolvers({
+        sessions: runtime.emergencySessions,
+        authorizer: runtime.authorizer,
+        audit: runtime.audit,
+        limits: runtime.config.emergency,
+        activity: (session, from, to) => emergencyActivity(runtime.databases.store, session, from, to),
+      }) as never,
     ),
   });
 
@@ -63,7 +73,7 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
         ? {
             origin: [...runtime.config.corsOrigins],
             methods: ['GET', 'POST'],
-            allowedHeaders: ['authorization', 'content-type', 'x-purpose'],
+            allowedHeaders: ['authorization', 'content-type', 'x-purpose', 'x-emergency'],
             exposedHeaders: ['retry-after', 'x-request-id'],
             credentials: false,
             maxAge: 600,

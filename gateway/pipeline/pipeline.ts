@@ -20,6 +20,7 @@ import { useOperationLimits } from './use-operation-limits.ts';
 import { useDeadline } from './use-deadline.ts';
 import { useSchemaPrivacy } from './use-schema-privacy.ts';
 import { useAuthorization } from './use-authorization.ts';
+import { useEmergency } from './use-emergency.ts';
 
 /** Stages a caller may replace: the seam the benchmark's baseline uses (bench/baseline/). */
 export interface PipelineStages {
@@ -60,8 +61,9 @@ export function createPipeline(runtime: Runtime, stages: PipelineStages = {}): P
   //    useDeadline bounds the execution that follows.
   // 7. useSchemaPrivacy: introspection only for platform admins in production (audited by
   //    useAudit), and no "Did you mean" suggestions for anyone else.
-  // 8. useAuthorization checks the whole operation against the access plan; nothing is read when
-  //    it says no.
+  // 8. useEmergency checks an X-Emergency session (after useAudit, which records a refusal) and
+  //    hands useAuthorization the widening; useAuthorization checks the whole operation against
+  //    the access plan; nothing is read when either says no.
   return [
     useTelemetry({ logger: runtime.logger, metrics: runtime.metrics }),
     useAuthentication({ authenticator: runtime.authenticator, audit }),
@@ -80,6 +82,7 @@ export function createPipeline(runtime: Runtime, stages: PipelineStages = {}): P
     }),
     useDeadline({ timeoutMs: limits.operationTimeoutMs, onLimited }),
     useSchemaPrivacy({ production: runtime.config.production }),
+    useEmergency({ sessions: runtime.emergencySessions, grants: () => runtime.authorizer.grants() }),
     stages.authorization ?? useAuthorization({ authorizer: runtime.authorizer }),
   ];
 }

@@ -11,6 +11,7 @@ import { hasRole } from '../../core/identity.ts';
 import { contextState } from './request-state.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
+import { emergencyPlan } from './use-emergency.ts';
 
 export interface AuthorizationOptions {
   readonly authorizer: Authorizer;
@@ -35,7 +36,8 @@ export function useAuthorization(options: AuthorizationOptions): Plugin {
         // Decided on the policies as they are now: a withdrawal answered on any instance before
         // this read arrived counts (CONTRACT.md, admission review), whatever Redis delivered.
         await options.authorizer.ensureCurrent();
-        const plan = options.authorizer.plan(viewer.org, state.purpose);
+        // Under an accepted X-Emergency session: the same plan plus the duty's emergency fields (use-emergency.ts).
+        const plan = emergencyPlan(args.contextValue as object, options.authorizer.plan(viewer.org, state.purpose));
         if (plan.refusal) throw new GatewayError('FORBIDDEN', plan.refusal, { details: { purpose: state.purpose } });
 
         const refusal = checkOperation(plan, analysis);

@@ -19,7 +19,7 @@ import { isSessionId, type EmergencyStore } from '../../policies/emergency/emerg
 import type { EmergencySession } from '../../policies/emergency/emergency-session.ts';
 import { emergencyReadFlag } from '../../audit/emergency-read.ts';
 import { collectReads } from '../../schema/shared-data/operation-reads.ts';
-import { requestState } from './request-state.ts';
+import { contextState } from './request-state.ts';
 import { normalizeError } from './normalize-error.ts';
 
 export interface EmergencyOptions {
@@ -63,7 +63,7 @@ export function useEmergency(options: EmergencyOptions): Plugin {
       const context = args.contextValue as object & { request?: Request };
       const header = context.request?.headers.get(EMERGENCY_HEADER)?.trim();
       if (!header) return;
-      const state = requestState(context);
+      const state = contextState(context);
       try {
         let session: EmergencySession | undefined;
         try {

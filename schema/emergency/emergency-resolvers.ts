@@ -20,7 +20,7 @@ import { changeWithEvent } from './emergency-changes.ts';
 
 export interface EmergencyDeps {
   readonly sessions: EmergencyStore;
-  readonly authorizer: Pick<Authorizer, 'plan' | 'grants'>;
+  readonly authorizer: Pick<Authorizer, 'plan' | 'grants' | 'ensureCurrent'>;
   /** Writes each change with its event, in one transaction on the store the sessions live in. */
   readonly audit: TransactionalAuditSink;
   readonly limits: EmergencyLimits;
@@ -120,6 +120,8 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         const duty = args.duty.trim();
         // The facts are looked up only for a caller and duty that can have any; planStart refuses the rest first.
         const eligible = !!street && hasRole(viewer, 'street_staff') && isDutyId(duty);
+        // On the policies as they are now, as every read decides (a withdrawal answered anywhere counts).
+        if (eligible) await deps.authorizer.ensureCurrent();
         const dutyRefusal = eligible ? deps.authorizer.plan(viewer.org, duty, at).refusal : null;
         const grants = eligible && !dutyRefusal ? emergencyGrants(deps.authorizer.grants(), street, duty, at) : [];
         const plan = planStart(args, { viewer, dutyRefusal, grants, now: at });
