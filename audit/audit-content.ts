@@ -86,5 +86,6 @@ export function eventContent(event: AuditEventInput, context: ContentContext): E
     requestId: clean(String(event.requestId)),
     instance: context.instance,
     hashAlg: context.hashAlgorithm,
+    caseRef: cleanOpt(event.caseRef),
   };
 }

@@ -60,13 +60,14 @@ export function encodeContent(r: EventContent, startedAtIso: string): EncodedCon
     change: canonicalJson(r.change),
     requestId: str(r.requestId),
     instance: str(r.instance),
+    caseRef: r.caseRef == null ? '' : `,"caseRef":${str(r.caseRef)}`,
   };
 }
 
 export function canonicalPieces(e: EncodedContent): CanonicalPieces {
   return {
     head:
-      `{"actorOrg":${e.actorOrg},"actorRoles":${e.actorRoles},"actorSub":${e.actorSub},"chainId":${e.chainId}` +
+      `{"actorOrg":${e.actorOrg},"actorRoles":${e.actorRoles},"actorSub":${e.actorSub}${e.caseRef},"chainId":${e.chainId}` +
       `,"change":${e.change},"decision":${e.decision},"durationMs":${e.durationMs},"fields":${e.fields}${e.hashAlg}` +
       `,"instance":${e.instance},"operationHash":${e.operationHash},"operationName":${e.operationName}` +
       `,"operationType":${e.operationType},"prevHash":"`,
@@ -80,12 +81,13 @@ export function canonicalPieces(e: EncodedContent): CanonicalPieces {
  * {@link canonicalJson} of this object (keys in sorted order), times as ISO-8601 UTC with
  * milliseconds, hashes as lower-case hex:
  *
- * `{actorOrg, actorRoles, actorSub, chainId, change, decision, durationMs, fields, [hashAlg,]
+ * `{actorOrg, actorRoles, actorSub, [caseRef,] chainId, change, decision, durationMs, fields, [hashAlg,]
  *   instance, operationHash, operationName, operationType, prevHash, purpose, reason, requestId,
  *   rows, seq, startedAt, subjectHashes, time, v: 1}`
  *
  * `hashAlg` is there only when the event is hashed with SM3 (`"sm3"`): the algorithm is then part
  * of what is hashed, and SHA-256 events keep exactly the bytes they always had.
+ * `caseRef` (X-Case-Ref) likewise only when the event carries one.
  *
  * It is written out piecewise because the writer runs it once per event on the hot path; a test
  * checks it equals the generic form.

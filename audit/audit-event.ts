@@ -5,6 +5,7 @@
 import type { Transaction } from 'kysely';
 import { isDutyId, type Viewer } from '../core/identity.ts';
 import { scrubText } from '../core/personal-data.ts';
+import { recordedCaseRef } from '../core/case-reference.ts';
 
 export type AuditDecision = 'allow' | 'deny' | 'error';
 
@@ -30,6 +31,8 @@ export interface AuditEventInput {
   /** For administrative changes: what changed (grant created, revoked ...). */
   readonly change?: Readonly<Record<string, unknown>> | null;
   readonly requestId: string;
+  /** `X-Case-Ref`: the case or application number the read was made for (CONTRACT.md); null when none. */
+  readonly caseRef?: string | null;
 }
 
 /**
@@ -76,6 +79,8 @@ export interface EventOrigin {
   readonly viewer?: Viewer | undefined;
   /** The raw `X-Purpose`; recorded only when it is a well-formed duty id. */
   readonly purpose?: string | null | undefined;
+  /** The raw `X-Case-Ref`; recorded through `recordedCaseRef` (core/case-reference.ts). */
+  readonly caseRef?: string | null | undefined;
 }
 
 /** What happened: everything of an event that is not its origin. */
@@ -131,5 +136,6 @@ export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEve
     subjects: denied ? [] : (outcome.subjects ?? []),
     change: outcome.change ?? null,
     requestId: origin.requestId,
+    caseRef: recordedCaseRef(origin.caseRef),
   };
 }

@@ -31,6 +31,7 @@ export function exportObject(r: AuditRecord): Record<string, unknown> {
     change: r.change,
     requestId: r.requestId,
     instance: r.instance,
+    caseRef: r.caseRef ?? null,
     prevHash: r.prevHash,
     hash: r.hash,
     hashAlg: r.hashAlg,
@@ -41,7 +42,7 @@ export function exportObject(r: AuditRecord): Record<string, unknown> {
 export const CSV_COLUMNS: readonly string[] = [
   'chainId', 'seq', 'time', 'startedAt', 'durationMs', 'actorSub', 'actorOrg', 'actorRoles', 'purpose', 'operationType',
   'operationName', 'operationHash', 'fields', 'decision', 'reason', 'rows', 'subjectHashes', 'change', 'requestId',
-  'instance', 'prevHash', 'hash', 'hashAlg',
+  'instance', 'caseRef', 'prevHash', 'hash', 'hashAlg',
 ];
 
 /**

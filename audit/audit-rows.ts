@@ -34,6 +34,11 @@ export interface AuditRecord {
   readonly instance: string;
   /** The chain hash algorithm of this event (`hash_alg`; NULL, from before SM3 existed, is SHA-256). */
   readonly hashAlg: HashAlgorithm;
+  /**
+   * `X-Case-Ref` of the operation. Encoded (and hashed) only when present, so events without one
+   * keep the encoding and hashes they always had.
+   */
+  readonly caseRef?: string | null;
 }
 
 /** A signed statement "chain `chainId` had head `headHash` at `seq`". */
@@ -79,6 +84,7 @@ export function recordFromRow(row: Record<string, unknown>): AuditRecord {
     instance: String(row.instance),
     // An unknown name is kept as it is: the event then fails verification instead of passing as SHA-256.
     hashAlg: hashAlgorithmOf(row.hash_alg) ?? (String(row.hash_alg) as HashAlgorithm),
+    caseRef: (row.case_ref as string | null | undefined) ?? null,
   };
 }
 

@@ -5,6 +5,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { recordFromRow, type AuditRecord } from './audit-rows.ts';
+import { recordedCaseRef } from '../core/case-reference.ts';
 
 export interface AuditEventFilter {
   /** Inclusive lower bound on the record time (ISO 8601). */
@@ -19,6 +20,8 @@ export interface AuditEventFilter {
   readonly decision?: string | null;
   /** Events whose answer carried this person's data (matched by keyed hash). */
   readonly subjectIdNumber?: string | null;
+  /** Events sent with this `X-Case-Ref` (its recorded form; exact match). */
+  readonly caseRef?: string | null;
 }
 
 export interface AuditEventEdge {
@@ -103,6 +106,7 @@ function conditions(filter: AuditEventFilter): RawBuilder<unknown>[] {
   if (filter.org) c.push(sql`actor_org = ${filter.org}`);
   if (filter.purpose) c.push(sql`purpose = ${filter.purpose}`);
   if (filter.decision) c.push(sql`decision = ${filter.decision}`);
+  if (filter.caseRef) c.push(sql`case_ref = ${recordedCaseRef(filter.caseRef)}`);
   return c;
 }
 

@@ -73,7 +73,7 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
         ? {
             origin: [...runtime.config.corsOrigins],
             methods: ['GET', 'POST'],
-            allowedHeaders: ['authorization', 'content-type', 'x-purpose', 'x-emergency'],
+            allowedHeaders: ['authorization', 'content-type', 'x-purpose', 'x-emergency', 'x-case-ref'],
             exposedHeaders: ['retry-after', 'x-request-id'],
             credentials: false,
             maxAge: 600,

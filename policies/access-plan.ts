@@ -22,7 +22,8 @@ export const ACCESS_LEVEL: Readonly<Record<FieldAccess, AccessLevel>> = { masked
 /** What one applicable grant gives a field, and on which rows (explainAccess's per-grant picture). */
 export interface GrantContribution {
   readonly grant: string;
-  readonly access: FieldAccess | 'none';
+  /** `aggregate`: the grant gives the field for statistics only, which reads nothing here. */
+  readonly access: FieldAccess | 'aggregate' | 'none';
   /** The grant's row condition; null: every row of the street. */
   readonly rows: Condition | null;
 }

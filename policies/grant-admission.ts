@@ -14,6 +14,7 @@ import { isDutyId } from '../core/identity.ts';
 import { cityInstantIso, parseCityInstant } from '../core/time.ts';
 import type { DutyDef, GrantDef } from './policy-definitions.ts';
 import { emergencyClauseIssues } from './emergency/emergency-clause.ts';
+import { dutyDisclosureIssues } from './duty-disclosure.ts';
 
 /** Street codes are 9-digit township-level division codes. */
 export const STREET_CODE = /^\d{9}$/;
@@ -200,8 +201,8 @@ export function grantIssues(grant: GrantDef, duties: readonly DutyDef[] | null):
           issues.push({ path: ['fields', name], message: `unknown field '${name.length > 64 ? `${name.slice(0, 64)}…` : name}' in dataset ${ds.name}` });
         } else if (def.internal) {
           issues.push({ path: ['fields', name], message: `field '${name}' is internal to dataset ${ds.name} (used for joins) and cannot be granted` });
-        } else if (access !== 'full' && access !== 'masked') {
-          issues.push({ path: ['fields', name], message: `bad access ${shown(access)} for field '${name}' (expected full or masked)` });
+        } else if (access !== 'full' && access !== 'masked' && access !== 'aggregate') {
+          issues.push({ path: ['fields', name], message: `bad access ${shown(access)} for field '${name}' (expected full, masked or aggregate)` });
         }
       }
       if (ds.streetField && fields[ds.streetField] !== 'full') {
@@ -236,6 +237,7 @@ export function dutyIssues(duty: DutyDef): EntryIssue[] {
     issues.push({ path: ['delegatedBy'], message: `delegatedBy must be a department id such as dept:civil-affairs, got ${shown(d.delegatedBy)}` });
   }
   issues.push(...streetIssues(d.streets, ['streets']));
+  issues.push(...dutyDisclosureIssues(d));
   return issues;
 }
 

@@ -6,8 +6,16 @@ import type { Condition } from '../core/conditions.ts';
 import type { DatasetName } from '../core/datasets.ts';
 import type { FieldAccess } from './access-plan.ts';
 import type { EmergencyClause } from './emergency/emergency-clause.ts';
+import type { DutyDisclosure } from './duty-disclosure.ts';
 
-export interface DutyDef {
+/**
+ * A grant's access to a field: the plan's levels, and `aggregate` (below `masked`): the field may
+ * only be grouped and filtered on in `statistics` (policies/statistics/), never read, listed,
+ * sorted or looked up by. The ordinary plan never holds it.
+ */
+export type GrantFieldAccess = FieldAccess | 'aggregate';
+
+export interface DutyDef extends DutyDisclosure {
   /** A duty id (`DUTY_ID` in core/identity.ts): what `X-Purpose` names. */
   id: string;
   title: string;
@@ -27,7 +35,7 @@ export interface GrantDef {
   duty: string;
   /** The streets holding the grant; each sees only the rows of its own street. */
   streets: 'all' | string[];
-  fields: Record<string, FieldAccess>;
+  fields: Record<string, GrantFieldAccess>;
   /** Row condition on the dataset's own fields, ANDed with the street scope. */
   rows: Condition | null;
   /**

@@ -10,6 +10,7 @@ import type { Condition } from '../core/conditions.ts';
 import type { DatasetName } from '../core/datasets.ts';
 import { admitGrant } from './grant-admission.ts';
 import type { DutyDef, GrantDef } from './policy-definitions.ts';
+import { dutyDisclosureColumns, dutyDisclosureFromRow } from './duty-disclosure.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
 
 export interface StoredGrant extends GrantDef {
@@ -20,13 +21,19 @@ export interface StoredGrant extends GrantDef {
   readonly revokedBy: string | null;
 }
 
+/**
+ * The Casbin action of each access level. `read_aggregate` is never asked by the grant compiler,
+ * so an aggregate field can never be read through the ordinary plan, only counted in statistics.
+ */
+const CASBIN_ACT = { full: 'read', masked: 'read_masked', aggregate: 'read_aggregate' } as const;
+
 /** Casbin lines (`p, sub, dom, obj, act, eft, grant`) for one grant. */
 export function casbinLines(grant: GrantDef): string[][] {
   const subjects = grant.streets === 'all' ? ['*'] : grant.streets;
   const lines: string[][] = [];
   for (const sub of subjects) {
     for (const [field, access] of Object.entries(grant.fields)) {
-      lines.push([sub, grant.duty, `${grant.dataset}.${field}`, access === 'full' ? 'read' : 'read_masked', 'allow', grant.id]);
+      lines.push([sub, grant.duty, `${grant.dataset}.${field}`, CASBIN_ACT[access], 'allow', grant.id]);
     }
   }
   return lines;
@@ -68,6 +75,7 @@ function rowToDuty(row: Record<string, unknown>): DutyDef {
     title: row.title as string,
     delegatedBy: row.delegated_by as string,
     streets: parseJson<'all' | string[]>(row.streets),
+    ...dutyDisclosureFromRow(row),
   };
 }
 
@@ -134,7 +142,7 @@ export class PolicyStore {
         const old = existingDuties.get(duty.id);
         if (old && stableJson(old) === stableJson(duty)) continue;
         changed = true;
-        const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), updated_at: sql`now()` };
+        const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), ...dutyDisclosureColumns(duty), updated_at: sql`now()` };
         if (old) await trx.updateTable('duty').set(values).where('id', '=', duty.id).execute();
         else await trx.insertInto('duty').values({ id: duty.id, origin: 'file', ...values }).execute();
       }
@@ -196,7 +204,7 @@ export class PolicyStore {
 
   async upsertDuty(duty: DutyDef): Promise<DutyDef> {
     await this.#transaction(async (trx) => {
-      const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), updated_at: sql`now()` };
+      const values = { title: duty.title, delegated_by: duty.delegatedBy, streets: JSON.stringify(duty.streets), ...dutyDisclosureColumns(duty), updated_at: sql`now()` };
       await trx
         .insertInto('duty')
         .values({ id: duty.id, origin: 'api', ...values })

@@ -14,6 +14,8 @@ export interface ResolverContext {
   readonly viewer?: Viewer;
   /** The duty declared in `X-Purpose`. */
   readonly purpose?: string;
+  /** The case or application number declared in `X-Case-Ref` (raw; the audit event keeps its recorded form). */
+  readonly caseRef?: string;
   /** What the operation did so far; written into its audit event. */
   readonly trace: AuditTrace;
   /** Set by authorization; shared-data resolvers refuse to run without it. */

@@ -68,7 +68,7 @@ export function createPipeline(runtime: Runtime, stages: PipelineStages = {}): P
     useTelemetry({ logger: runtime.logger, metrics: runtime.metrics }),
     useAuthentication({ authenticator: runtime.authenticator, audit }),
     useRateLimit({ limiter: runtime.rateLimiter, audit, onLimited }),
-    useCSRFPrevention({ requestHeaders: ['authorization', 'x-purpose', 'x-graphql-yoga-csrf'] }),
+    useCSRFPrevention({ requestHeaders: ['authorization', 'x-purpose', 'x-case-ref', 'x-graphql-yoga-csrf'] }),
     useBodyLimit({ maxBytes: limits.maxBodyBytes, audit, onLimited }),
     enableIf(runtime.persistedOperations, () => usePersistedOperationsOnly(runtime.persistedOperations!)),
     enableIf(stages.audit !== null, () => useAudit({ sink: audit })),

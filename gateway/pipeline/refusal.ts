@@ -24,7 +24,7 @@ export async function auditRefusal(
   try {
     await sink.append(
       auditEvent(
-        { requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request.headers.get('x-purpose') },
+        { requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request.headers.get('x-purpose'), caseRef: request.headers.get('x-case-ref') },
         {
           operationType: operation.type ?? state.operation?.type ?? 'http',
           operationName: operation.name ?? state.operation?.name ?? null,

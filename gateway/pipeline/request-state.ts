@@ -21,6 +21,8 @@ export interface RequestState extends ResolverContext {
   viewer?: Viewer;
   /** The declared duty (`X-Purpose`), once it is known to be a well-formed duty id. */
   purpose?: string;
+  /** The raw `X-Case-Ref`, trimmed (the audit event keeps its recorded form). */
+  caseRef?: string;
   /** The operation about to run, once parsed (useTelemetry; for the audit event and the log line). */
   operation?: { readonly name: string | null; readonly type: string };
   /** The request's one audit event has been written (or could not be): no second one. */

@@ -95,7 +95,7 @@ export function useAudit(options: AuditOptions): Plugin {
     state.audited = true;
     try {
       await options.sink.append(
-        auditEvent({ requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request?.headers.get('x-purpose') }, event),
+        auditEvent({ requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request?.headers.get('x-purpose'), caseRef: request?.headers.get('x-case-ref') }, event),
       );
       return true;
     } catch {

@@ -62,6 +62,8 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
         );
       }
       state.purpose = purpose;
+      const caseRef = request.headers.get('x-case-ref')?.trim();
+      state.caseRef = caseRef ? caseRef : undefined;
     },
     onResponse({ request, response }) {
       response.headers.set('x-request-id', requestState(request).requestId);

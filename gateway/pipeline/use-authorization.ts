@@ -12,6 +12,7 @@ import { contextState } from './request-state.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
 import { emergencyPlan } from './use-emergency.ts';
+import { caseRefRefusal } from '../../policies/duty-disclosure.ts';
 
 export interface AuthorizationOptions {
   readonly authorizer: Authorizer;
@@ -39,6 +40,9 @@ export function useAuthorization(options: AuthorizationOptions): Plugin {
         // Under an accepted X-Emergency session: the same plan plus the duty's emergency fields (use-emergency.ts).
         const plan = emergencyPlan(args.contextValue as object, options.authorizer.plan(viewer.org, state.purpose));
         if (plan.refusal) throw new GatewayError('FORBIDDEN', plan.refusal, { details: { purpose: state.purpose } });
+        // X-Case-Ref (CONTRACT.md): a duty with requiresCaseRef reads nothing without one.
+        const noCaseRef = caseRefRefusal(options.authorizer.duties(), state.purpose, state.caseRef);
+        if (noCaseRef) throw noCaseRef;
 
         const refusal = checkOperation(plan, analysis);
         if (refusal) {

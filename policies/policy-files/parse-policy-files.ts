@@ -15,7 +15,8 @@
  */
 import { describeKind, type Condition } from '../../core/conditions.ts';
 import type { DatasetName } from '../../core/datasets.ts';
-import type { FieldAccess } from '../access-plan.ts';
+import type { GrantFieldAccess } from '../policy-definitions.ts';
+import { DUTY_DISCLOSURE_KEYS, readDutyDisclosure } from '../duty-disclosure.ts';
 import { dutyIssues, grantIssues } from '../grant-admission.ts';
 import { normalizeEmergencyClause, type EmergencyClause } from '../emergency/emergency-clause.ts';
 import type { DutyDef, GrantDef, PolicySet } from '../policy-definitions.ts';
@@ -118,12 +119,13 @@ export function parseDutiesFile(text: string, file: string): { duties: DutyDef[]
     const at = (p: readonly PathStep[]) => parsed.locate(['duties', index, ...p]);
     const name = entryName('duty', raw, index);
     const report = (p: readonly PathStep[], message: string) => problems.push({ file, line: at(p), message });
-    if (!checkKeys(raw, name, DUTY_KEYS, [], report)) continue;
+    if (!checkKeys(raw, name, DUTY_KEYS, DUTY_DISCLOSURE_KEYS, report)) continue;
     const duty: DutyDef = {
       id: raw.id as string,
       title: raw.title as string,
       delegatedBy: raw.delegatedBy as string,
       streets: readStreets(raw.streets),
+      ...readDutyDisclosure(raw),
     };
     for (const issue of dutyIssues(duty)) report(issue.path, `${name}: ${issue.message}`);
     rememberSource(duty, file, at);
@@ -161,7 +163,7 @@ export function parseGrantsFile(text: string, file: string): { grants: GrantDef[
       dataset: raw.dataset as DatasetName,
       duty: raw.duty as string,
       streets: readStreets(raw.streets),
-      fields: raw.fields as Record<string, FieldAccess>,
+      fields: raw.fields as Record<string, GrantFieldAccess>,
       rows: (raw.rows ?? null) as Condition | null,
       validFrom: asText(raw.validFrom),
       validUntil: asText(raw.validUntil),

@@ -241,8 +241,8 @@ export function adminResolvers(deps: AdminDeps) {
             throw new GatewayError('BAD_USER_INPUT', 'rows is not valid JSON');
           }
         }
-        const fields: Record<string, 'full' | 'masked'> = {};
-        for (const f of input.fields as { field: string; access: 'full' | 'masked' }[]) {
+        const fields: Record<string, 'full' | 'masked' | 'aggregate'> = {};
+        for (const f of input.fields as { field: string; access: 'full' | 'masked' | 'aggregate' }[]) {
           if (Object.hasOwn(fields, f.field)) throw new GatewayError('BAD_USER_INPUT', `field ${f.field} listed twice`);
           fields[f.field] = f.access;
         }

@@ -44,6 +44,8 @@ export const auditTypeDefs = /* GraphQL */ `
     decision: AuditDecision
     "Events whose answer carried this person's data."
     subjectIdNumber: ID
+    "The case or application number sent in X-Case-Ref (exact match)."
+    caseRef: String
   }
 
   type AuditActor {
@@ -77,6 +79,8 @@ export const auditTypeDefs = /* GraphQL */ `
     change: String
     requestId: String!
     instance: String!
+    "The case or application number sent in X-Case-Ref, if any."
+    caseRef: String
     prevHash: String!
     hash: String!
     "The chain hash algorithm of this event: sha256, or sm3 (AUDIT_CRYPTO=sm)."

@@ -204,6 +204,8 @@ export const sharedDataTypeDefs = /* GraphQL */ `
   enum FieldAccess {
     full
     masked
+    "Grouped and filtered on in statistics only; never read."
+    aggregate
   }
 
   type GrantField {
