@@ -3,7 +3,7 @@
  * reason, rows and subjects returned, time, duration, instance.
  */
 import type { Transaction } from 'kysely';
-import { isDutyId, type Viewer } from '../core/identity.ts';
+import { isDutyId, isResident, type Viewer } from '../core/identity.ts';
 import { scrubText } from '../core/personal-data.ts';
 import { recordedCaseRef } from '../core/case-reference.ts';
 
@@ -120,11 +120,14 @@ export function recordedPurpose(purpose: string | null | undefined): string | nu
 export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEventInput {
   const viewer = origin.viewer;
   const denied = outcome.decision === 'deny';
+  // A resident's sub is their ID number: the trail keeps it only as a keyed subject hash, never in clear.
+  const resident = isResident(viewer);
+  const subjects = denied ? [] : [...(outcome.subjects ?? []), ...(resident ? [viewer!.sub] : [])];
   const reason = outcome.reason == null ? null : scrubText(outcome.reason).slice(0, MAX_REASON_LENGTH);
   return {
     time: new Date(origin.started),
     durationMs: Math.max(0, Date.now() - origin.started),
-    actor: { sub: viewer?.sub ?? null, org: viewer?.org ?? null, roles: [...(viewer?.roles ?? [])] },
+    actor: { sub: resident ? 'resident' : (viewer?.sub ?? null), org: viewer?.org ?? null, roles: [...(viewer?.roles ?? [])] },
     purpose: recordedPurpose(origin.purpose),
     operationType: outcome.operationType,
     operationName: outcome.operationName ?? null,
@@ -133,7 +136,7 @@ export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEve
     decision: outcome.decision,
     reason,
     rows: denied ? 0 : (outcome.rows ?? 0),
-    subjects: denied ? [] : (outcome.subjects ?? []),
+    subjects,
     change: outcome.change ?? null,
     requestId: origin.requestId,
     caseRef: recordedCaseRef(origin.caseRef),

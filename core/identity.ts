@@ -28,6 +28,14 @@ export function hasRole(viewer: Viewer | undefined, role: Role): boolean {
   return !!viewer && viewer.roles.includes(role);
 }
 
+/** The organisation of role `resident`; such a viewer's `sub` is the resident's own ID number (CONTRACT.md). */
+export const RESIDENT_ORG = 'resident';
+
+/** Whether the viewer is a resident signed in as themself. */
+export function isResident(viewer: Viewer | undefined): boolean {
+  return !!viewer && viewer.org === RESIDENT_ORG && viewer.roles.includes('resident');
+}
+
 /** Street organisations are `street:<9-digit division code>`. */
 export const STREET_ORG = /^street:(\d{9})$/;
 

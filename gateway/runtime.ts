@@ -32,6 +32,10 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator.ts
 import { AuditLog } from '../audit/audit-writer.ts';
 import { loadAuditKeys } from '../audit/audit-keys.ts';
 import { AuditReader } from '../audit/audit-reader.ts';
+import { ResidentDisclosure } from '../audit/resident-disclosure.ts';
+import { PostgresStatistics } from '../connectors/postgres/postgres-statistics.ts';
+import type { StatisticsSource } from '../connectors/statistics-source.ts';
+import type { StatisticsDataset } from '../policies/statistics/statistics-fields.ts';
 import { verifyAudit, type IntegrityReport } from '../audit/audit-verifier.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GatewayMetrics, type GatewayMetricsOptions } from './metrics.ts';
@@ -69,6 +73,10 @@ export interface Runtime {
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
   readonly auditReader: AuditReader;
+  /** A resident's reads of their own data, from the trail (`myDataAccess`). */
+  readonly residentDisclosure: ResidentDisclosure;
+  /** Grouped counts pushed into the population and housing sources (`statistics`). */
+  readonly statistics: Readonly<Record<StatisticsDataset, StatisticsSource>>;
   readonly verifyAudit: () => Promise<IntegrityReport>;
   /** The HS256 secret in use, when tokens are signed with one (embedded mode, tests). */
   readonly tokenSecret?: string;
@@ -174,13 +182,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     }
     const onQuery = (source: string) => (options.onSourceQuery ? (q: { sql: string; parameters: readonly unknown[] }) => options.onSourceQuery!(source, q) : undefined);
     // Every connector call is timed per source and method (lianqiao_source_request_duration_seconds).
+    const populationDb = sourceDb(config.sources.populationUrl, databases.population);
+    const housingDb = sourceDb(config.sources.housingUrl, databases.housing);
+    const statistics = {
+      population: new PostgresStatistics({ dataset: POPULATION, db: populationDb, table: POPULATION_TABLE, onQuery: onQuery('population') }),
+      housing: new PostgresStatistics({ dataset: HOUSING, db: housingDb, table: HOUSING_TABLE, onQuery: onQuery('housing') }),
+    };
     const sources: SharedDataSources = {
       population: instrumentConnector(
-        new PostgresConnector({ dataset: POPULATION, db: sourceDb(config.sources.populationUrl, databases.population), table: POPULATION_TABLE, onQuery: onQuery('population') }),
+        new PostgresConnector({ dataset: POPULATION, db: populationDb, table: POPULATION_TABLE, onQuery: onQuery('population') }),
         metrics.sourceCall,
       ),
       housing: instrumentConnector(
-        new PostgresConnector({ dataset: HOUSING, db: sourceDb(config.sources.housingUrl, databases.housing), table: HOUSING_TABLE, onQuery: onQuery('housing') }),
+        new PostgresConnector({ dataset: HOUSING, db: housingDb, table: HOUSING_TABLE, onQuery: onQuery('housing') }),
         metrics.sourceCall,
       ),
       social_security: instrumentConnector(
@@ -317,6 +331,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       authenticator,
       audit,
       auditReader,
+      residentDisclosure: new ResidentDisclosure({ db: databases.store, subjectKey: keys.subjectKey }),
+      statistics,
       verifyAudit: () => verifyAudit(databases.store, keys.publicKey),
       tokenSecret,
       async policyChanged() {

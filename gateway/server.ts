@@ -17,6 +17,8 @@ import { admissionResolvers, admissionTypeDefs } from '../schema/admission/admis
 import { emergencyTypeDefs } from '../schema/emergency/emergency.graphql.ts';
 import { emergencyResolvers } from '../schema/emergency/emergency-resolvers.ts';
 import { emergencyActivity, withEmergencyFindings } from '../audit/emergency-findings.ts';
+import { residentsResolvers, residentsTypeDefs } from '../schema/residents/residents-schema.ts';
+import { statisticsResolvers, statisticsTypeDefs } from '../schema/statistics/statistics-schema.ts';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -36,7 +38,7 @@ function mergeResolvers(...maps: Record<string, Record<string, unknown>>[]): Rec
 
 export function createGateway(runtime: Runtime, options: GatewayOptions = {}): Gateway {
   const schema = createSchema({
-    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs, admissionTypeDefs, emergencyTypeDefs],
+    typeDefs: [sharedDataTypeDefs, adminTypeDefs, auditTypeDefs, admissionTypeDefs, emergencyTypeDefs, residentsTypeDefs, statisticsTypeDefs],
     resolvers: mergeResolvers(
       sharedDataResolvers(runtime.sources) as never,
       adminResolvers({
@@ -54,6 +56,8 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
         limits: runtime.config.emergency,
         activity: (session, from, to) => emergencyActivity(runtime.databases.store, session, from, to),
       }) as never,
+      residentsResolvers({ disclosure: runtime.residentDisclosure, duties: () => runtime.authorizer.duties() }) as never,
+      statisticsResolvers({ authorizer: runtime.authorizer, sources: runtime.statistics }) as never,
     ),
   });
 
