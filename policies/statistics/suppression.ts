@@ -17,10 +17,11 @@
  *    never show two counts whose difference singles out fewer than k persons. Filters are therefore
  *    limited to equalities, one per field (no ranges, no lists: `age >= 30` against `age >= 31`
  *    would differ by one birth year's persons, with no condition to compare against).
- * 3. Complementary: in every line that holds suppressed cells, what the attacker can work out for
- *    one of them (the line's total minus the shown cells, minus one for each other suppressed cell)
- *    must be at least k, so that no suppressed cell can even be told to be small: the smallest
- *    shown cell of the line is suppressed too until it is. A line left with no cell to add (all its
+ * 3. Complementary: a line never holds exactly one suppressed cell (it would be the line's total
+ *    minus the shown cells), and in a line with several, the most the attacker can work out for one
+ *    of them (the line's total minus the shown cells, minus one for each other suppressed cell) must
+ *    be at least k, so that no suppressed cell can even be told to be small: the smallest shown
+ *    cell of the line is suppressed too until both hold. A line left with no cell to add (all its
  *    cells suppressed, and together too few) has its suppressed cells left out of the answer: a
  *    group the attacker does not know exists is a group they cannot solve for. Lines interact, so
  *    this runs to a fixed point (each round hides one more cell: at most as many rounds as cells).
@@ -114,7 +115,8 @@ export function suppressCells(groups: readonly GroupCounts[], dims: number, k: n
         if (c.state === 'suppressed') m++;
         if (c.state !== 'shown') hidden += c.count;
       }
-      if (m === 0 || hidden - (m - 1) >= k) continue;
+      // One suppressed cell alone in its line is the line's total minus the shown cells: exact.
+      if (m === 0 || (m >= 2 && hidden - (m - 1) >= k)) continue;
       const shown = line.filter((c) => c.state === 'shown');
       if (shown.length > 0) {
         const smallest = shown.reduce((a, b) => (b.count < a.count || (b.count === a.count && b.key < a.key) ? b : a));

@@ -24,6 +24,7 @@ import {
 } from '../../policies/statistics/statistics-fields.ts';
 import { kFor, type StatisticsThresholds } from '../../policies/statistics/statistics-k.ts';
 import { compileStatisticsPlan } from '../../policies/statistics/statistics-plan.ts';
+import { filterLattice } from '../../policies/statistics/filter-lattice.ts';
 import { suppressCells, type StatisticsCell } from '../../policies/statistics/suppression.ts';
 import { resolverContext } from '../resolver-context.ts';
 
@@ -90,15 +91,6 @@ function filterConditions(dataset: StatisticsDataset, filter: Record<string, { e
   }
   if (out.length > MAX_FILTER_FIELDS) throw badInput(`at most ${MAX_FILTER_FIELDS} filter fields`, 'filter');
   return out;
-}
-
-/** The asked conditions first, then every proper subset of them (the coarser filters). */
-function filterLattice(conditions: readonly Condition[]): Condition[][] {
-  const n = conditions.length;
-  const full = (1 << n) - 1;
-  const sets: Condition[][] = [];
-  for (let mask = full; mask >= 0; mask--) sets.push(conditions.filter((_, i) => (mask & (1 << i)) !== 0));
-  return sets;
 }
 
 export function statisticsResolvers(deps: StatisticsResolverDeps): IResolvers {
