@@ -59,10 +59,11 @@ export interface DisclosureQuery {
 }
 
 /**
- * Whether an event was an emergency (break-glass) read. The emergency session's id travels in the
- * event's `change` (`{ emergencySession }`), so it is part of the hashed record.
+ * Whether an event was an emergency (break-glass) read: the emergency session is recorded in the
+ * event's `change` as `{ emergency: { session, caseRef, refused } }`, part of the hashed record; a
+ * refused use of a session read nothing and carries no subject anyway.
  */
-const EMERGENCY = sql<boolean>`coalesce(e.change ? 'emergencySession', false)`;
+const EMERGENCY = sql<boolean>`coalesce(e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true', false)`;
 
 function encodeCursor(time: Date, chainId: string, seq: number): string {
   return Buffer.from(JSON.stringify([time.toISOString(), chainId, seq]), 'utf8').toString('base64url');
