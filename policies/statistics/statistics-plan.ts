@@ -11,7 +11,7 @@
 import type { Condition, Scope } from '../../core/conditions.ts';
 import { canonicalJson } from '../../core/canonical-json.ts';
 import type { AccessPlan } from '../access-plan.ts';
-import { grantIsValid } from '../grant-compiler.ts';
+import { grantIsValid } from '../grant-admission.ts';
 import type { StoredGrant } from '../policy-store.ts';
 import type { StatisticsDataset } from './statistics-fields.ts';
 

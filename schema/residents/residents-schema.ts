@@ -11,7 +11,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import { GatewayError, isGatewayError } from '../../core/errors.ts';
 import { isResident } from '../../core/identity.ts';
 import type { ResidentAccess, ResidentDisclosure } from '../../audit/resident-disclosure.ts';
-import type { DutyDef } from '../../policies/policy-files.ts';
+import type { DutyDef } from '../../policies/policy-definitions.ts';
 import { resolverContext } from '../resolver-context.ts';
 import { organisationName } from './organisation-names.ts';
 

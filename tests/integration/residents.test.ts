@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, THE_BUND, type TestGateway } from '../setup.ts';
-import type { DutyDef } from '../../policies/policy-files.ts';
+import type { DutyDef } from '../../policies/policy-definitions.ts';
 
 const MY_DATA_ACCESS = /* GraphQL */ `
   query Mine($first: Int, $after: String) {
