@@ -60,6 +60,7 @@ interface Work {
   state: State;
 }
 
+const NATURAL = new Intl.Collator('en', { numeric: true });
 const keyOf = (group: readonly (string | null)[]): string => JSON.stringify(group);
 
 /**
@@ -136,7 +137,8 @@ export function suppressCells(groups: readonly GroupCounts[], dims: number, k: n
 
   const out = cells
     .filter((c) => c.state !== 'omitted')
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    // Natural order, so that age bands read 0-4, 5-9, 10-14 … rather than as text.
+    .sort((a, b) => NATURAL.compare(a.key, b.key))
     .map((c) => ({ group: c.group, count: c.state === 'shown' ? c.count : null, suppressed: c.state === 'suppressed' }));
   return { cells: out, primary, differencing, complementary, omitted };
 }

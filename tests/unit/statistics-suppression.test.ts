@@ -40,6 +40,11 @@ describe('suppressCells', () => {
     expect(suppressCells([g(['a'], 0, 12)], 1, 10).cells).toEqual([]);
   });
 
+  it('lists age bands in their natural order', () => {
+    const r = suppressCells([g(['10-14'], 20), g(['5-9'], 30), g(['0-4'], 40), g(['100+'], 12)], 1, 10);
+    expect(r.cells.map((c) => c.group[0])).toEqual(['0-4', '5-9', '10-14', '100+']);
+  });
+
   it('suppresses in both directions of a two-way table', () => {
     const r = suppressCells(
       [g(['F', 'x'], 2), g(['F', 'y'], 30), g(['M', 'x'], 20), g(['M', 'y'], 40)],
