@@ -86,7 +86,7 @@ export function auditExportHandler(options: AuditExportOptions): RequestHandler 
     const audit = async (decision: AuditDecision, reason: string): Promise<boolean> => {
       try {
         await options.sink.append(
-          auditEvent({ requestId, started, viewer }, { operationType: 'export', operationName: 'auditExport', decision, reason }),
+          auditEvent({ requestId, started, viewer, caseRef: req.get('x-case-ref') }, { operationType: 'export', operationName: 'auditExport', decision, reason }),
         );
         return true;
       } catch {

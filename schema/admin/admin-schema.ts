@@ -99,7 +99,7 @@ async function changeWithEvent<T>(
   try {
     return await deps.audit.appendWith(apply, () =>
       auditEvent(
-        { requestId: state.requestId, started, viewer, purpose: state.purpose },
+        { requestId: state.requestId, started, viewer, purpose: state.purpose, caseRef: state.caseRef },
         {
           operationType: 'mutation',
           operationName: `change:${String(change.action)}`,
