@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseRateLimits, type RateLimitRules } from './rate-limit/rate-limit-rules.ts';
 import { parseAuditCrypto, type AuditCryptoName } from '../audit/audit-crypto.ts';
+import { parseStatisticsThresholds, type StatisticsThresholds } from '../policies/statistics/statistics-k.ts';
 
 export interface Config {
   readonly port: number;
@@ -80,6 +81,8 @@ export interface Config {
   };
   /** `RATE_LIMITS` per role and per organisation; null when `RATE_LIMITS=off`. */
   readonly rateLimits: RateLimitRules | null;
+  /** `STATISTICS_K`: the small-cell threshold per dataset (default 10, never below 5). */
+  readonly statisticsK: StatisticsThresholds;
   /** `CORS_ORIGINS` (comma-separated origins); empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
   /** `PERSISTED_OPERATIONS_FILE`: when set, only the operations it lists run. */
@@ -179,6 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const rateLimits = parseRateLimits(get('RATE_LIMITS'));
   problems.push(...rateLimits.problems);
+  const statisticsK = parseStatisticsThresholds(get('STATISTICS_K'));
+  problems.push(...statisticsK.problems);
   const corsOrigins: string[] = [];
   for (const entry of (get('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
     let origin: URL | undefined;
@@ -221,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     embedded,
     limits,
     rateLimits: rateLimits.rules,
+    statisticsK: statisticsK.thresholds,
     corsOrigins,
     persistedOperationsFile: persistedOperationsFile ? path.resolve(persistedOperationsFile) : undefined,
     emergency: { startsPerStreetPerHour: int('EMERGENCY_STARTS_PER_STREET_PER_HOUR', 5, 1, 1000) },

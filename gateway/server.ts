@@ -57,7 +57,7 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
         activity: (session, from, to) => emergencyActivity(runtime.databases.store, session, from, to),
       }) as never,
       residentsResolvers({ disclosure: runtime.residentDisclosure, duties: () => runtime.authorizer.duties() }) as never,
-      statisticsResolvers({ authorizer: runtime.authorizer, sources: runtime.statistics }) as never,
+      statisticsResolvers({ authorizer: runtime.authorizer, sources: runtime.statistics, thresholds: runtime.config.statisticsK }) as never,
     ),
   });
 

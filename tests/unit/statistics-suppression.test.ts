@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { suppressCells, type GroupCounts } from '../../policies/statistics/suppression.ts';
-import { kFor, MIN_K } from '../../policies/statistics/statistics-k.ts';
+import { kFor, MIN_K, parseStatisticsThresholds } from '../../policies/statistics/statistics-k.ts';
 import { ageBandCondition, ageBandOf } from '../../policies/statistics/statistics-fields.ts';
 
 const g = (group: (string | null)[], ...counts: number[]): GroupCounts => ({ group, counts });
@@ -77,6 +77,15 @@ describe('k and age bands', () => {
     expect(kFor('housing', { housing: 20 })).toBe(20);
     expect(kFor('population', { population: 2 })).toBe(MIN_K);
     expect(kFor('population', { population: 0.5 })).toBe(10);
+  });
+
+  it('STATISTICS_K sets k per dataset and refuses anything below 5', () => {
+    expect(parseStatisticsThresholds('population=12, housing=5')).toEqual({ thresholds: { population: 12, housing: 5 }, problems: [] });
+    expect(parseStatisticsThresholds(undefined)).toEqual({ thresholds: {}, problems: [] });
+    const bad = parseStatisticsThresholds('population=3,social_security=10,housing');
+    expect(bad.thresholds).toEqual({});
+    expect(bad.problems).toHaveLength(3);
+    expect(bad.problems[0]).toMatch(/never below 5/);
   });
 
   it.each([
