@@ -12,6 +12,8 @@
  * const decision = await limiter.check({ sub: 'u1', org: 'street:310101002', roles: ['street_staff'] });
  * if (!decision.allowed) respond429(decision.retryAfterMs);
  */
+import { createHash } from 'node:crypto';
+import { isResident } from '../../core/identity.ts';
 import type { Viewer } from '../../core/identity.ts';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts';
 import type { RateLimitRule, RateLimitRules } from './rate-limit-rules.ts';
@@ -73,9 +75,12 @@ export class RateLimiter {
   async check(viewer: Viewer): Promise<RateLimitDecision> {
     const user = this.userRule(viewer);
     const org = this.rules.org;
+    // Residents are no organisation: each is their own (so one cannot spend everyone's budget), and
+    // their sub, an ID number, is counted under a digest rather than kept in the store in clear.
+    const resident = isResident(viewer) ? createHash('sha256').update(viewer.sub).digest('base64url').slice(0, 22) : undefined;
     const [userHit, orgHit] = await Promise.all([
-      this.#hit(`user:${user.windowMs}:${viewer.sub}`, user.windowMs),
-      this.#hit(`org:${org.windowMs}:${viewer.org}`, org.windowMs),
+      this.#hit(`user:${user.windowMs}:${resident ? `resident:${resident}` : viewer.sub}`, user.windowMs),
+      this.#hit(`org:${org.windowMs}:${resident ? `resident:${resident}` : viewer.org}`, org.windowMs),
     ]);
     const over: { scope: RateLimitScope; rule: RateLimitRule; hit: RateLimitHit }[] = [];
     if (userHit.count > user.limit) over.push({ scope: 'user', rule: user, hit: userHit });
