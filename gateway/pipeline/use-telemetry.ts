@@ -20,6 +20,7 @@ import { noteParsedOperation, requestState } from './request-state.ts';
 import { isErrorCode } from '../../core/errors.ts';
 import { scrubText } from '../../core/personal-data.ts';
 import type { GatewayMetrics, OperationDecision } from '../metrics.ts';
+import { isResident } from '../../core/identity.ts';
 
 export interface TelemetryOptions {
   readonly logger: Logger;
@@ -73,7 +74,8 @@ export function useTelemetry(options: TelemetryOptions): Plugin {
     logger[level](
       {
         requestId: state.requestId,
-        actor: state.viewer ? { sub: state.viewer.sub, org: state.viewer.org } : null,
+        // A resident's sub is their ID number: the log line says only that a resident asked.
+        actor: state.viewer ? { sub: isResident(state.viewer) ? 'resident' : state.viewer.sub, org: state.viewer.org } : null,
         purpose: state.purpose ? scrubText(state.purpose.slice(0, 100)) : null,
         operation: name ? name.slice(0, 100) : null,
         operationType: state.operation?.type ?? null,
