@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, THE_BUND, type TestGateway } from '../setup.ts';
 import type { DutyDef } from '../../policies/policy-definitions.ts';
+import { auditEvent } from '../../audit/audit-event.ts';
 
 const MY_DATA_ACCESS = /* GraphQL */ `
   query Mine($first: Int, $after: String) {
@@ -179,5 +180,25 @@ describe.each(BACKENDS)('residents and case references on %s', (backend) => {
     const report = await gw.runtime.verifyAudit();
     expect(report.firstProblem).toBeUndefined();
     expect(report.intact).toBe(true);
+  });
+
+  it('shows an emergency read as such, from the session its event names', async () => {
+    const target = other;
+    const viewer = { sub: 'clerk-nanjing', org: NANJING_EAST, roles: ['street_staff' as const] };
+    const origin = { requestId: crypto.randomUUID(), started: Date.now(), viewer, purpose: 'elderly-allowance', caseRef: 'EM-1' };
+    await gw.runtime.audit.append(
+      auditEvent(origin, {
+        operationType: 'query',
+        decision: 'allow',
+        fields: ['population.phone'],
+        rows: 1,
+        subjects: [target],
+        change: { emergency: { session: 'session-1', caseRef: 'EM-1', refused: false } },
+      }),
+    );
+    const { body } = await call(MY_DATA_ACCESS, await residentToken(target), {}, { first: 5 });
+    const nodes = body.data.myDataAccess.edges.map((e: any) => e.node);
+    expect(nodes[0]).toMatchObject({ caseRef: 'EM-1', emergency: true, fields: ['population.phone'] });
+    expect(nodes.slice(1).every((n: any) => n.emergency === false)).toBe(true);
   });
 });
