@@ -34,7 +34,7 @@ import { loadAuditKeys } from '../audit/audit-keys.ts';
 import { AuditReader } from '../audit/audit-reader.ts';
 import { ResidentDisclosure } from '../audit/resident-disclosure.ts';
 import { PostgresStatistics } from '../connectors/postgres/postgres-statistics.ts';
-import type { StatisticsSource } from '../connectors/statistics-source.ts';
+import type { StatisticsSource } from '../connectors/connector.ts';
 import type { StatisticsDataset } from '../policies/statistics/statistics-fields.ts';
 import { verifyAudit, type IntegrityReport } from '../audit/audit-verifier.ts';
 import { createLogger, type Logger } from './logger.ts';

@@ -11,7 +11,7 @@ import type { DatasetDef } from '../../core/datasets.ts';
 import { todayInCity } from '../../core/time.ts';
 import { assertScope } from '../connector.ts';
 import { ConnectorError } from '../connector-error.ts';
-import type { CountRequest, CountRow, StatisticsSource } from '../statistics-source.ts';
+import type { CountRequest, CountRow, StatisticsSource } from '../connector.ts';
 import { compileConditions, type ColumnResolver } from './postgres-condition-compiler.ts';
 import type { PostgresTableMapping } from './postgres-connector.ts';
 

@@ -12,7 +12,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { Condition } from '../../core/conditions.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { hasRole } from '../../core/identity.ts';
-import type { StatisticsSource } from '../../connectors/statistics-source.ts';
+import type { StatisticsSource } from '../../connectors/connector.ts';
 import type { Authorizer } from '../../policies/authorizer.ts';
 import { caseRefRefusal } from '../../policies/duty-disclosure.ts';
 import {

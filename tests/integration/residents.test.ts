@@ -69,7 +69,8 @@ describe.each(BACKENDS)('residents and case references on %s', (backend) => {
       organisation: { id: NANJING_EAST, name: 'Nanjing East Road Street Office', nameZh: '南京东路街道办事处' },
       duty: { id: 'elderly-allowance', title: 'Review the elderly comprehensive allowance', titleZh: '审核老年综合津贴' },
       caseRef: 'HP-2026-0042',
-      fields: ['population.birthDate', 'population.name'],
+      // Names only; a look-up by ID number is named as the filter it was.
+      fields: ['population.birthDate', 'population.name', 'filter:population.idNumber'],
       emergency: false,
     });
     // The setup's people() read also carried this person; the read of `other` did not.
@@ -200,5 +201,18 @@ describe.each(BACKENDS)('residents and case references on %s', (backend) => {
     const nodes = body.data.myDataAccess.edges.map((e: any) => e.node);
     expect(nodes[0]).toMatchObject({ caseRef: 'EM-1', emergency: true, fields: ['population.phone'] });
     expect(nodes.slice(1).every((n: any) => n.emergency === false)).toBe(true);
+  });
+  it('a look-up of the person through a filter appears in their myDataAccess (the pipeline makes such look-ups subjects)', async () => {
+    const target = person;
+    const token = await residentToken(target);
+    const before = (await call(MY_DATA_ACCESS, token, {}, { first: 50 })).body.data.myDataAccess.totalCount;
+    const lookup = await call(`{ people(first: 0, filter: { idNumber: { eq: "${target}" } }) { totalCount } }`, clerk, {
+      'x-purpose': 'elderly-allowance',
+      'x-case-ref': 'FILTER-1',
+    });
+    expect(lookup.body.data.people.totalCount).toBe(1);
+    const { body } = await call(MY_DATA_ACCESS, token, {}, { first: 50 });
+    expect(body.data.myDataAccess.totalCount).toBe(before + 1);
+    expect(body.data.myDataAccess.edges[0].node).toMatchObject({ caseRef: 'FILTER-1', organisation: { id: NANJING_EAST } });
   });
 });
