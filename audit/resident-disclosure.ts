@@ -61,7 +61,8 @@ export interface DisclosureQuery {
 /**
  * Whether an event was an emergency (break-glass) read: the emergency session is recorded in the
  * event's `change` as `{ emergency: { session, caseRef, refused } }`, part of the hashed record; a
- * refused use of a session read nothing and carries no subject anyway.
+ * refused use of a session read nothing and carries no subject anyway. Without an `X-Case-Ref`, an
+ * emergency read shows the case its session was started for.
  */
 const EMERGENCY = sql<boolean>`coalesce(e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true', false)`;
 
@@ -107,7 +108,7 @@ export class ResidentDisclosure {
     // `offset 0` keeps the planner on the GIN probe (see AuditReader.source).
     const source = sql`(select * from audit_event where subject_hashes @> array[${this.#hash(idNumber)}]::text[] offset 0)`;
     const { rows } = await sql<Record<string, unknown>>`
-      select e."time", e.actor_org, e.purpose, e.case_ref, e.fields, e.chain_id, e.seq, ${EMERGENCY} as emergency
+      select e."time", e.actor_org, e.purpose, coalesce(e.case_ref, e.change -> 'emergency' ->> 'caseRef') as case_ref, e.fields, e.chain_id, e.seq, ${EMERGENCY} as emergency
         from ${source} as e where ${sql.join(page, sql` and `)}
        order by e."time" desc, e.chain_id desc, e.seq desc limit ${first + 1}`.execute(this.#db);
     const edges = rows.slice(0, first).map((r) => {

@@ -186,7 +186,8 @@ describe.each(BACKENDS)('residents and case references on %s', (backend) => {
   it('shows an emergency read as such, from the session its event names', async () => {
     const target = other;
     const viewer = { sub: 'clerk-nanjing', org: NANJING_EAST, roles: ['street_staff' as const] };
-    const origin = { requestId: crypto.randomUUID(), started: Date.now(), viewer, purpose: 'elderly-allowance', caseRef: 'EM-1' };
+    // No X-Case-Ref on the read: the session's case is shown.
+    const origin = { requestId: crypto.randomUUID(), started: Date.now(), viewer, purpose: 'elderly-allowance' };
     await gw.runtime.audit.append(
       auditEvent(origin, {
         operationType: 'query',
