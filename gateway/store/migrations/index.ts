@@ -6,8 +6,8 @@ import { auditAppendMigration } from '../../../audit/migrations/0003-audit-appen
 import { auditHashAlgorithmMigration } from '../../../audit/migrations/0004-audit-hash-algorithm.ts';
 import { admissionMigration } from '../../../policies/migrations/0005-admission.ts';
 import { emergencyMigration } from '../../../policies/migrations/0006-emergency.ts';
-import { auditCaseRefMigration } from '../../../audit/migrations/0005-audit-case-ref.ts';
-import { dutyDisclosureMigration } from '../../../policies/migrations/0007-duty-disclosure.ts';
+import { auditCaseRefMigration } from '../../../audit/migrations/0007-audit-case-ref.ts';
+import { dutyDisclosureMigration } from '../../../policies/migrations/0008-duty-disclosure.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,
@@ -16,8 +16,8 @@ export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004-audit-hash-algorithm': auditHashAlgorithmMigration,
   '0005-admission': admissionMigration,
   '0006-emergency': emergencyMigration,
-  '0005-audit-case-ref': auditCaseRefMigration,
-  '0007-duty-disclosure': dutyDisclosureMigration,
+  '0007-audit-case-ref': auditCaseRefMigration,
+  '0008-duty-disclosure': dutyDisclosureMigration,
 };
 
 export const storeMigrationProvider: MigrationProvider = {
