@@ -17,6 +17,7 @@ import { admissionResolvers, admissionTypeDefs } from '../schema/admission/admis
 import { emergencyTypeDefs } from '../schema/emergency/emergency.graphql.ts';
 import { emergencyResolvers } from '../schema/emergency/emergency-resolvers.ts';
 import { emergencyActivity, withEmergencyFindings } from '../audit/emergency-findings.ts';
+import { graphiqlPage } from './http/console-route.ts';
 
 export interface Gateway {
   readonly app: express.Express;
@@ -63,6 +64,8 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Lianqiao', headers: JSON.stringify({ Authorization: 'Bearer <token>', 'X-Purpose': 'elderly-allowance' }) },
+    // GraphiQL's page with every asset from the gateway (no CDN), under a CSP with no inline script.
+    renderGraphiQL: graphiqlPage,
     // Batching is off: one operation per request, each authorized and audited on its own.
     batching: false,
     // No file uploads in this API: GraphQL multipart requests are refused (415) instead of parsed.
