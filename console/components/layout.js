@@ -26,7 +26,7 @@ export function Layout({ claims, route, title, onLanguage, children }) {
         <span class="roles">${claims.roles.map((r) => t(`role.${r}`)).join(' · ')}</span>
       </span>
       <${LanguageSwitch} onChange=${onLanguage} />
-      <a class="graphiql" href="/graphql" target="_blank" rel="noopener">GraphiQL</a>
+      <a class="graphiql" href="/graphql">GraphiQL</a>
       <button
         type="button"
         class="secondary"

@@ -41,6 +41,8 @@ export function useRoute() {
     const update = () => setRoute(currentRoute());
     window.addEventListener('popstate', update);
     window.addEventListener(EVENT, update);
+    // A navigation made during the first render (a redirect) happened before this listener existed.
+    update();
     return () => {
       window.removeEventListener('popstate', update);
       window.removeEventListener(EVENT, update);

@@ -1,0 +1,115 @@
+/**
+ * Driving the console in Chromium (playwright-core, Debian's /usr/bin/chromium, no browser
+ * download): one browser per test file, one context per user, and a watch on every page for what
+ * the console must never do: ask another origin, log an error, or trip the Content-Security-Policy.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
+export const NOT_RUN = `browser tests not run: no Chromium at ${CHROMIUM}`;
+export const ARTIFACTS = path.join(path.dirname(new URL(import.meta.url).pathname), 'artifacts');
+
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** What a page did that the console must not do, and every request it made to the gateway. */
+export interface Watch {
+  readonly foreign: string[];
+  readonly errors: string[];
+  readonly cspViolations: string[];
+  readonly gatewayRequests: { method: string; path: string; status?: number }[];
+}
+
+export interface ConsoleSession {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly watch: Watch;
+  /** Saves a screenshot under tests/browser/artifacts/ (gitignored). */
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openSession(browser: Browser, origin: string, options: { locale?: string } = {}): Promise<ConsoleSession> {
+  const context = await browser.newContext({ locale: options.locale ?? 'en-GB', viewport: { width: 1360, height: 860 }, acceptDownloads: true });
+  // Reported from inside the page: CSP violations never reach the network, and some are not logged.
+  await context.addInitScript(() => {
+    (window as any).__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const watch: Watch = { foreign: [], errors: [], cspViolations: [], gatewayRequests: [] };
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    if (url.origin !== origin) watch.foreign.push(request.url());
+    else watch.gatewayRequests.push({ method: request.method(), path: url.pathname });
+  });
+  context.on('response', (response) => {
+    const url = new URL(response.url());
+    const entry = [...watch.gatewayRequests].reverse().find((r) => r.path === url.pathname && r.status === undefined);
+    if (entry) entry.status = response.status();
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') watch.errors.push(message.text());
+  });
+  page.on('pageerror', (error) => watch.errors.push(`uncaught: ${error.message}`));
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    context,
+    page,
+    watch,
+    async screenshot(name) {
+      const file = path.join(ARTIFACTS, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+    async close() {
+      const violations = await page.evaluate(() => (window as any).__cspViolations ?? []).catch(() => []);
+      watch.cspViolations.push(...violations);
+      await context.close();
+    },
+  };
+}
+
+/** The CSP violations the current page has seen so far. */
+export async function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as any).__cspViolations ?? []);
+}
+
+/** Signs in through the demo picker and waits for the role's first view (or `next`). */
+export async function signInAs(session: ConsoleSession, origin: string, sub: string, next?: string): Promise<void> {
+  await session.page.goto(next ? `${origin}/console/sign-in?next=${encodeURIComponent(next)}` : `${origin}/`);
+  await session.page.waitForURL(/\/console\/sign-in/);
+  await session.page.click(`[data-demo-user="${sub}"]`);
+  await session.page.waitForSelector('[data-test="who"]');
+}
+
+/** Signs in by pasting a token into the form (users the demo picker does not list). */
+export async function signInWithToken(session: ConsoleSession, origin: string, token: string): Promise<void> {
+  await session.page.goto(`${origin}/console/sign-in`);
+  await session.page.fill('textarea[name="token"]', token);
+  await session.page.click('.token-form button[type="submit"]');
+  await session.page.waitForSelector('[data-test="who"]');
+}
+
+/** Opens a console URL and waits until its data has arrived (no loading indicator left). */
+export async function openView(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await settle(page);
+}
+
+export async function settle(page: Page): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  await page.waitForFunction(() => !document.querySelector('.loading'), undefined, { timeout: 20_000 });
+}
+
+/** The ids of the views in the navigation. */
+export async function navViews(page: Page): Promise<string[]> {
+  return page.$$eval('[data-view-link]', (links) => links.map((a) => a.getAttribute('data-view-link')!));
+}
