@@ -17,8 +17,10 @@ export function ChangesTable({ changes }) {
     <thead><tr><th>${t('common.field')}</th><th>${t('request.today')}</th><th>${t('request.afterApproval')}</th></tr></thead>
     <tbody>
       ${changes.map(
-        (c) => html`<tr data-field=${c.field} class=${String(c.today).toLowerCase() === String(c.after).toLowerCase() ? '' : 'changed'}>
-          <td><code>${c.field}</code></td><td><${Access} access=${c.today} /></td><td><${Access} access=${c.after} /></td>
+        (c) => html`<tr data-field=${c.field} class=${c.changed ? 'changed' : ''}>
+          <td><code>${c.field}</code></td>
+          <td title=${c.todayRule}><${Access} access=${c.today} /></td>
+          <td title=${c.afterRule}><${Access} access=${c.after} /></td>
         </tr>`,
       )}
     </tbody>
@@ -45,12 +47,13 @@ export function AccessRequestCard({ request, href, children }) {
       ${r.decision
         ? html`<dt>${t('request.decision')}</dt>
             <dd>
-              ${r.decision.reviewedBy} · ${formatTime(r.decision.reviewedAt)} · ${r.decision.reason}
+              ${r.decision.reviewer} · ${formatTime(r.decision.at)} · ${r.decision.reason}
               ${r.decision.fields ? html`<${FieldList} fields=${r.decision.fields} />` : null}
               ${r.decision.rows ? html`<${RowCondition} json=${r.decision.rows} />` : null}
               ${r.decision.validUntil ? html` · ${t('common.validUntil')} ${formatTime(r.decision.validUntil)}` : null}
             </dd>`
         : null}
+      ${r.cancelledAt ? html`<dt>${t('request.cancelledBy')}</dt><dd>${r.cancelledBy} · ${formatTime(r.cancelledAt)} · ${r.cancelReason}</dd>` : null}
       ${r.grant ? html`<dt>${t('common.grant')}</dt><dd><code>${r.grant.id}</code></dd>` : null}
     </dl>
     ${r.changes ? html`<h3>${t('request.changes')}</h3><${ChangesTable} changes=${r.changes} />` : null}

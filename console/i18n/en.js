@@ -222,4 +222,13 @@ export default {
   'anomaly.night-access': 'Access at night',
   'anomaly.forbidden-burst': 'Burst of refusals',
   'anomaly.large-operation': 'Large operation',
+  'request.cancelledBy': 'Cancelled by',
+  'delegation.withdrawnBy': 'Withdrawn by',
+  'delegation.inForce': 'in force',
+  'view.residentReads': 'Who read my data',
+  'resident.intro': 'Every read of your data by a government office: when, who, for which duty and case, and which fields (never their values).',
+  'resident.none': 'Nobody has read your data yet.',
+  'resident.organisation': 'Organisation',
+  'resident.caseRef': 'Case reference',
+  'resident.emergency': 'emergency',
 };

@@ -222,4 +222,13 @@ export default {
   'anomaly.night-access': '夜间访问',
   'anomaly.forbidden-burst': '集中被拒',
   'anomaly.large-operation': '大批量操作',
+  'request.cancelledBy': '撤回人',
+  'delegation.withdrawnBy': '撤销人',
+  'delegation.inForce': '生效中',
+  'view.residentReads': '谁查看了我的数据',
+  'resident.intro': '政府部门每一次读取您数据的记录：时间、机构、事项和案件编号，以及读取了哪些字段（不显示字段内容）。',
+  'resident.none': '目前还没有人读取您的数据。',
+  'resident.organisation': '机构',
+  'resident.caseRef': '案件编号',
+  'resident.emergency': '紧急访问',
 };

@@ -4,17 +4,19 @@ export const ACCESS_REQUEST_FIELDS = /* GraphQL */ `
   id street duty dataset
   fields { field access }
   rows reason legalBasis validUntil requestedBy requestedAt state
-  decision { reviewedBy reviewedAt reason fields { field access } rows validUntil }
+  decision { decision reviewer at reason fields { field access } rows validUntil }
+  cancelledBy cancelledAt cancelReason
   grant { id }
 `;
 
 export const ACCESS_REQUEST_CHANGES = /* GraphQL */ `
-  changes { field today after }
+  changes { field today after changed todayRule afterRule }
 `;
 
 export const DELEGATION_FIELDS = /* GraphQL */ `
-  id duty delegatedBy legalBasis validFrom validUntil note state proposedBy proposedAt
-  streets { street state reason reviewedBy reviewedAt }
+  id duty dutyTitle delegatedBy legalBasis validFrom validUntil note state proposedBy proposedAt
+  withdrawnBy withdrawnAt withdrawalReason
+  streets { street district state inForce reason reviewedBy reviewedAt }
 `;
 
 export const GRANT_FIELDS = /* GraphQL */ `

@@ -17,6 +17,7 @@ import { SubjectAccessReport } from './audit/subject-access-report.js';
 import { AuditIntegrity } from './audit/audit-integrity.js';
 import { AuditExport } from './audit/audit-export.js';
 import { DutyCatalogue } from './duty-catalogue.js';
+import { MyDataAccess } from './resident/my-data-access.js';
 
 const STREET = ['street_admin', 'street_staff'];
 
@@ -42,6 +43,7 @@ export const VIEWS = [
   { id: 'audit-subject', path: '/console/audit/subject', roles: ['auditor'], title: 'view.auditSubject', nav: true, component: SubjectAccessReport },
   { id: 'audit-integrity', path: '/console/audit/integrity', roles: ['auditor'], title: 'view.auditIntegrity', nav: true, component: AuditIntegrity },
   { id: 'audit-export', path: '/console/audit/export', roles: ['auditor'], title: 'view.auditExport', nav: true, component: AuditExport },
+  { id: 'resident-reads', path: '/console/resident/reads', roles: ['resident'], title: 'view.residentReads', nav: true, component: MyDataAccess },
   { id: 'duties', path: '/console/duties', roles: ['platform_admin'], title: 'view.duties', nav: true, component: DutyCatalogue },
 ];
 

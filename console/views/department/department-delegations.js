@@ -11,7 +11,7 @@ import { KNOWN_STREETS, districtName, streetName } from '../../lib/streets.js';
 
 const WITHDRAW = /* GraphQL */ `mutation ConsoleWithdrawDutyDelegation($id: ID!, $reason: String!) { withdrawDutyDelegation(id: $id, reason: $reason) { id state } }`;
 const DUTIES = /* GraphQL */ `query ConsoleDepartmentDuties { duties { id title delegatedBy } }`;
-const PROPOSE = /* GraphQL */ `mutation ConsoleProposeDutyDelegation($input: DutyDelegationInput!) { proposeDutyDelegation(input: $input) { id state } }`;
+const PROPOSE = /* GraphQL */ `mutation ConsoleProposeDutyDelegation($input: ProposeDutyDelegationInput!) { proposeDutyDelegation(input: $input) { id state } }`;
 
 function WithdrawDelegation({ delegation, onDone }) {
   const [reason, setReason] = useState('');

@@ -21,7 +21,7 @@ const LIST = /* GraphQL */ `
 `;
 const ONE = /* GraphQL */ `query ConsoleOwnerRequest($id: ID!) { accessRequest(id: $id) { ${ACCESS_REQUEST_FIELDS} ${ACCESS_REQUEST_CHANGES} } }`;
 const REVIEW = /* GraphQL */ `
-  mutation ConsoleReviewAccessRequest($id: ID!, $decision: AccessRequestDecision!, $fields: [AccessRequestFieldInput!], $rows: String, $validUntil: String, $reason: String!) {
+  mutation ConsoleReviewAccessRequest($id: ID!, $decision: AccessRequestDecision!, $fields: [RequestedFieldInput!], $rows: String, $validUntil: String, $reason: String!) {
     reviewAccessRequest(id: $id, decision: $decision, fields: $fields, rows: $rows, validUntil: $validUntil, reason: $reason) { id state grant { id } }
   }
 `;

@@ -25,16 +25,17 @@ const REVIEW = /* GraphQL */ `
 
 export function DelegationSummary({ delegation: d, children }) {
   return html`<article class="card delegation" data-delegation=${d.id} data-state=${d.state}>
-    <header><h2><code>${d.duty}</code> <small>${d.id}</small></h2><${StateBadge} state=${d.state} /></header>
+    <header><h2><code>${d.duty}</code> ${d.dutyTitle ?? ''} <small>${d.id}</small></h2><${StateBadge} state=${d.state} /></header>
     <dl class="details compact">
       <dt>${t('common.delegatedBy')}</dt><dd>${d.delegatedBy}</dd>
       <dt>${t('common.legalBasis')}</dt><dd>${d.legalBasis}</dd>
       <dt>${t('delegation.period')}</dt><dd>${d.validFrom ? formatTime(d.validFrom) : t('delegation.fromAdmission')} – ${formatTime(d.validUntil)}</dd>
       ${d.note ? html`<dt>${t('delegation.note')}</dt><dd>${d.note}</dd>` : null}
       <dt>${t('delegation.proposedBy')}</dt><dd>${d.proposedBy} · ${formatTime(d.proposedAt)}</dd>
+      ${d.withdrawnAt ? html`<dt>${t('delegation.withdrawnBy')}</dt><dd>${d.withdrawnBy} · ${formatTime(d.withdrawnAt)} · ${d.withdrawalReason}</dd>` : null}
       <dt>${t('common.streets')}</dt>
       <dd><ul class="street-states">
-        ${(d.streets ?? []).map((s) => html`<li data-street=${s.street}><${Street} code=${s.street} /> <${StateBadge} state=${s.state} /> ${s.reason ? html`<small>${s.reason}</small>` : null}</li>`)}
+        ${(d.streets ?? []).map((s) => html`<li data-street=${s.street}><${Street} code=${s.street} /> <${StateBadge} state=${s.state} /> ${s.inForce ? html`<span class="badge badge-active">${t('delegation.inForce')}</span>` : null} ${s.reason ? html`<small>${s.reason}</small>` : null}</li>`)}
       </ul></dd>
     </dl>
     ${children}

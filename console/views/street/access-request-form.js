@@ -11,7 +11,7 @@ import { DATASETS } from './street-requests.js';
 const ME = /* GraphQL */ `query ConsoleRequestFormDuties { me { org street duties { id title } } }`;
 const EXPLAIN = /* GraphQL */ `query ConsoleRequestFormToday($org: String!, $purpose: String!) { explainAccess(org: $org, purpose: $purpose) { field decision grant } }`;
 const REQUEST = /* GraphQL */ `
-  mutation ConsoleRequestAccess($input: AccessRequestInput!) { requestAccess(input: $input) { id state } }
+  mutation ConsoleRequestAccess($input: RequestAccessInput!) { requestAccess(input: $input) { id state } }
 `;
 
 export function AccessRequestForm({ params }) {
