@@ -5,6 +5,15 @@
 import type { Server } from 'node:http';
 import { createTestGateway, type TestGateway, type TestGatewayOptions } from '../setup.ts';
 
+/**
+ * The backend the browser tests run on: embedded PGlite (with the demo users' picker), or the real
+ * PostgreSQL server and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set (no picker there: the
+ * demo users are an embedded-mode asset, so the tests sign in with tokens).
+ */
+export function browserBackend(): TestGatewayOptions {
+  return { backend: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite', redis: !!process.env.TEST_REDIS_URL };
+}
+
 export interface ListeningGateway {
   readonly gw: TestGateway;
   readonly url: string;
@@ -12,7 +21,7 @@ export interface ListeningGateway {
 }
 
 export async function listeningGateway(options: TestGatewayOptions = {}, port = 0): Promise<ListeningGateway> {
-  const gw = await createTestGateway(options);
+  const gw = await createTestGateway({ ...browserBackend(), ...options });
   const server: Server = await new Promise((resolve) => {
     const s = gw.gateway.app.listen(port, '127.0.0.1', () => resolve(s));
   });

@@ -6,6 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DEMO_USERS } from '../../gateway/cli/demo-tokens.ts';
+import { signToken } from '../../gateway/auth/token-signer.ts';
+import { TEST_SECRET } from '../backends.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
@@ -82,11 +85,22 @@ export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as any).__cspViolations ?? []);
 }
 
-/** Signs in through the demo picker and waits for the role's first view (or `next`). */
+/**
+ * Signs in as one of the demo users and waits for the role's first view (or `next`): through the
+ * picker in the embedded demo, else by pasting a token with the demo user's claims.
+ */
 export async function signInAs(session: ConsoleSession, origin: string, sub: string, next?: string): Promise<void> {
   await session.page.goto(next ? `${origin}/console/sign-in?next=${encodeURIComponent(next)}` : `${origin}/`);
   await session.page.waitForURL(/\/console\/sign-in/);
-  await session.page.click(`[data-demo-user="${sub}"]`);
+  const demo = (await (await fetch(`${origin}/console/demo-users.json`)).json()) as { users: unknown[] };
+  if (demo.users.length > 0) {
+    await session.page.click(`[data-demo-user="${sub}"]`);
+  } else {
+    const user = DEMO_USERS.find((u) => u.sub === sub);
+    if (!user) throw new Error(`no demo user ${sub}`);
+    await session.page.fill('textarea[name="token"]', await signToken(TEST_SECRET, { sub: user.sub, org: user.org, roles: user.roles }, '1h'));
+    await session.page.click('.token-form button[type="submit"]');
+  }
   await session.page.waitForSelector('[data-test="who"]');
 }
 
