@@ -18,6 +18,13 @@ export function onUnauthenticated(listener) {
   return () => unauthenticated.delete(listener);
 }
 
+/** Calls in flight, on <html data-busy> (a progress cue for the page, and what tests wait for). */
+let busy = 0;
+function track(delta) {
+  busy += delta;
+  document.documentElement.dataset.busy = String(busy);
+}
+
 function headers(extra = {}) {
   const result = { authorization: `Bearer ${token() ?? ''}`, ...extra };
   return result;
@@ -31,16 +38,21 @@ export async function graphql(query, variables = {}, { purpose } = {}) {
   const extra = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
   if (purpose) extra['x-purpose'] = purpose;
   let response;
-  try {
-    response = await fetch('/graphql', { method: 'POST', headers: headers(extra), body: JSON.stringify({ query, variables }) });
-  } catch {
-    throw new ApiError('NETWORK', 'The gateway could not be reached.', 0);
-  }
   let body;
+  track(1);
   try {
-    body = await response.json();
-  } catch {
-    throw new ApiError('SERVICE_UNAVAILABLE', `The gateway answered ${response.status} without a GraphQL body.`, response.status);
+    try {
+      response = await fetch('/graphql', { method: 'POST', headers: headers(extra), body: JSON.stringify({ query, variables }) });
+    } catch {
+      throw new ApiError('NETWORK', 'The gateway could not be reached.', 0);
+    }
+    try {
+      body = await response.json();
+    } catch {
+      throw new ApiError('SERVICE_UNAVAILABLE', `The gateway answered ${response.status} without a GraphQL body.`, response.status);
+    }
+  } finally {
+    track(-1);
   }
   const error = body?.errors?.[0];
   if (error) {

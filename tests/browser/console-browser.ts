@@ -118,9 +118,18 @@ export async function openView(page: Page, url: string): Promise<void> {
   await settle(page);
 }
 
+/**
+ * Waits until the view has its data: a moment for a navigation inside the page to start its calls,
+ * then no GraphQL call in flight (`<html data-busy>`) and no loading indicator.
+ */
 export async function settle(page: Page): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  await page.waitForFunction(() => !document.querySelector('.loading'), undefined, { timeout: 20_000 });
+  await page.waitForLoadState('load');
+  await page.waitForTimeout(150);
+  await page.waitForFunction(
+    () => (document.documentElement.dataset.busy ?? '0') === '0' && !document.querySelector('.loading'),
+    undefined,
+    { timeout: 20_000 },
+  );
 }
 
 /** The ids of the views in the navigation. */

@@ -202,17 +202,18 @@ describe.skipIf(!HAS_CHROMIUM)('the console in Chromium', () => {
       // Paging: two per page, the next page in the URL, back in the browser's history.
       // (The clerk's events only: every search of the auditor's is itself a new event.)
       await openView(s.page, `${origin}/console/audit/events?first=2&org=${NANJING_EAST}`);
-      const firstPage = await s.page.$$eval('[data-test="audit-events"] tbody tr', (r) => r.map((x) => x.textContent));
+      const rows = () => s.page.$$eval('[data-test="audit-events"] tbody tr', (r) => r.map((x) => x.textContent));
+      const firstPage = await rows();
       expect(firstPage).toHaveLength(2);
       await s.page.click('[data-test="next-page"]');
       await s.page.waitForURL(/after=/);
+      // The view re-renders in place (no page load): wait for the other page's rows.
+      await expect.poll(rows, { timeout: 15_000 }).not.toEqual(firstPage);
       await settle(s.page);
-      const secondPage = await s.page.$$eval('[data-test="audit-events"] tbody tr', (r) => r.map((x) => x.textContent));
-      expect(secondPage).toHaveLength(2);
-      expect(secondPage).not.toEqual(firstPage);
+      expect(await rows()).toHaveLength(2);
       await s.page.goBack();
-      await settle(s.page);
-      expect(await s.page.$$eval('[data-test="audit-events"] tbody tr', (r) => r.map((x) => x.textContent))).toEqual(firstPage);
+      await s.page.waitForURL((url) => !url.searchParams.has('after'));
+      await expect.poll(rows, { timeout: 15_000 }).toEqual(firstPage);
       // An event's details, by its own URL.
       await openView(s.page, `${origin}/console/audit/events?decision=deny&purpose=elderly-allowance`);
       await s.page.click('[data-test="audit-events"] tbody tr:first-child a');
