@@ -8,6 +8,12 @@ import { Layout } from './components/layout.js';
 import { SignIn } from './views/sign-in.js';
 import { VIEWS, viewsFor } from './views/index.js';
 
+/** Replaces the current URL once rendered (a redirect that keeps the history clean). */
+function Redirect({ to }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
 function homeOf(roles) {
   return viewsFor(roles).find((v) => v.nav)?.path ?? '/console/none';
 }
@@ -29,19 +35,12 @@ function App() {
 
   const onLanguage = () => setLanguageTick((n) => n + 1);
 
-  if (route.path === '/console/sign-in' || !claims) {
-    if (route.path !== '/console/sign-in') {
-      const next = route.path === '/console' ? '' : route.path + (route.params.toString() ? `?${route.params}` : '');
-      queueMicrotask(() => navigate(hrefOf('/console/sign-in', { next }), { replace: true }));
-      return null;
-    }
-    return html`<${SignIn} params=${route.params} onLanguage=${onLanguage} />`;
+  if (route.path === '/console/sign-in') return html`<${SignIn} params=${route.params} onLanguage=${onLanguage} />`;
+  if (!claims) {
+    const next = route.path === '/console' ? '' : route.path + (route.params.toString() ? `?${route.params}` : '');
+    return html`<${Redirect} to=${hrefOf('/console/sign-in', { next })} />`;
   }
-
-  if (route.path === '/console') {
-    queueMicrotask(() => navigate(homeOf(claims.roles), { replace: true }));
-    return null;
-  }
+  if (route.path === '/console') return html`<${Redirect} to=${homeOf(claims.roles)} />`;
 
   let match = null;
   let view = null;

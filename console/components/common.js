@@ -1,6 +1,6 @@
 // Small pieces every view uses: loading and error states, state badges, street labels, a filter
 // form whose values live in the URL, and cursor paging kept in the URL.
-import { html, useState } from '../lib/html.js';
+import { html, useEffect, useState } from '../lib/html.js';
 import { t, currentLanguage } from '../lib/i18n.js';
 import { setParams } from '../lib/router.js';
 import { streetName } from '../lib/streets.js';
@@ -54,7 +54,11 @@ export function Access({ access }) {
  * fields: [{ name, label, type?: 'text'|'date'|'datetime-local'|'select', options?: [[value, label]] }]
  */
 export function FilterForm({ fields, params, id }) {
-  const [values, setValues] = useState(() => Object.fromEntries(fields.map((f) => [f.name, params.get(f.name) ?? ''])));
+  const fromUrl = () => Object.fromEntries(fields.map((f) => [f.name, params.get(f.name) ?? '']));
+  const [values, setValues] = useState(fromUrl);
+  // Back and forward change the URL under the form: show what the URL now says.
+  const key = params.toString();
+  useEffect(() => setValues(fromUrl()), [key]);
   const submit = (event) => {
     event.preventDefault();
     setParams({ ...values, after: '' });

@@ -242,6 +242,11 @@ describe.skipIf(!HAS_CHROMIUM)('the console in Chromium', () => {
       expect(await count('elderly-allowance')).toBeGreaterThanOrEqual(4);
       await openView(s.page, `${origin}/console/audit/timeline?by=street&bucket=hour`);
       expect(await count('310101002')).toBeGreaterThanOrEqual(4);
+      // Today by the hour (city time), for the README.
+      const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+      await openView(s.page, `${origin}/console/audit/timeline?by=decision&bucket=hour&from=${today}&to=${today}`);
+      expect(await count('deny')).toBeGreaterThanOrEqual(3);
+      await s.screenshot('auditor-timeline-today');
       await expectClean(s);
     });
 
