@@ -20,5 +20,6 @@ export const DELEGATION_FIELDS = /* GraphQL */ `
 `;
 
 export const GRANT_FIELDS = /* GraphQL */ `
-  id owner dataset duty allStreets streets fields { field access } rows validFrom validUntil active origin createdBy createdAt revokedAt
+  id owner dataset duty allStreets streets fields { field access } rows validFrom validUntil active origin createdBy createdAt
+  state fromFiles document legalBasis approvedBy approvedAt approvalReason withdrawnBy withdrawnAt withdrawalReason request { id }
 `;

@@ -33,6 +33,8 @@ const NAV: Record<string, string[]> = {
   'owner-psb': ['owner-requests', 'owner-grants', 'owner-expiring', 'owner-simulator'],
   'auditor-1': ['audit-events', 'audit-timeline', 'audit-anomalies', 'audit-subject', 'audit-integrity', 'audit-export'],
   'platform-admin': ['duties'],
+  'admin-urban-management': ['department-delegations', 'department-propose'],
+  'reviewer-310101': ['reviewer-delegations'],
 };
 const VIEW_URLS: Record<string, string> = {
   'street-duties': '/console/street/duties',
@@ -50,9 +52,21 @@ const VIEW_URLS: Record<string, string> = {
   'audit-integrity': '/console/audit/integrity',
   'audit-export': '/console/audit/export',
   duties: '/console/duties',
+  'department-delegations': '/console/department/delegations',
+  'department-propose': '/console/department/delegations/new',
+  'reviewer-delegations': '/console/reviewer/delegations',
 };
 /** Views built on the admission review's API (CONTRACT.md § Admission review). */
-const ADMISSION_VIEWS = new Set(['street-requests', 'street-request-new', 'owner-requests', 'owner-expiring']);
+const ADMISSION_VIEWS = new Set([
+  'street-duties',
+  'street-requests',
+  'street-request-new',
+  'owner-requests',
+  'owner-expiring',
+  'department-delegations',
+  'department-propose',
+  'reviewer-delegations',
+]);
 
 describe.skipIf(!HAS_CHROMIUM)('the console in Chromium', () => {
   let gateway: ListeningGateway;

@@ -4,7 +4,7 @@ import { html, useState } from '../../lib/html.js';
 import { t, formatTime } from '../../lib/i18n.js';
 import { graphql } from '../../lib/api.js';
 import { useQuery } from '../../lib/use-query.js';
-import { ErrorBox, FilterForm, Loading, Outcome, Streets } from '../../components/common.js';
+import { ErrorBox, FilterForm, Loading, Outcome, StateBadge, Streets } from '../../components/common.js';
 import { FieldList } from '../../components/access-request-card.js';
 import { GRANT_FIELDS } from '../../lib/admission-fragments.js';
 import { RowCondition } from './row-condition.js';
@@ -12,13 +12,14 @@ import { DATASETS } from '../street/street-requests.js';
 
 const LIST = /* GraphQL */ `query ConsoleOwnerGrants($dataset: String, $duty: String) { grants(dataset: $dataset, duty: $duty) { ${GRANT_FIELDS} } }`;
 const EXPIRING = /* GraphQL */ `query ConsoleExpiringGrants { expiringGrants(withinDays: 30) { ${GRANT_FIELDS} } }`;
-const WITHDRAW = /* GraphQL */ `mutation ConsoleWithdrawGrant($id: ID!, $reason: String!) { withdrawGrant(id: $id, reason: $reason) { id active } }`;
+const WITHDRAW = /* GraphQL */ `mutation ConsoleWithdrawGrant($id: ID!, $reason: String!) { withdrawGrant(id: $id, reason: $reason) { id state } }`;
+export const GRANT_STATES = ['ACTIVE', 'EXPIRED', 'WITHDRAWN'];
 
 function Withdraw({ grant, onDone }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState({});
-  if (!grant.active) return null;
+  if (grant.state !== 'ACTIVE') return null;
   if (!open) return html`<button type="button" class="danger small" data-test="withdraw" onClick=${() => setOpen(true)}>${t('grant.withdraw')}</button>`;
   const submit = async (event) => {
     event.preventDefault();
@@ -37,6 +38,12 @@ function Withdraw({ grant, onDone }) {
   </form>`;
 }
 
+/** Where a grant comes from: a policy file (standing grant, with its document) or an approved request. */
+export function GrantOrigin({ grant: g }) {
+  if (g.fromFiles) return html`<small>${t('origin.file')}${g.document ? html` · <code>${g.document}</code>` : null}</small>`;
+  return html`<small>${t('origin.api')}${g.request ? html` · <code>${g.request.id}</code>` : null}${g.approvedBy ? ` · ${g.approvedBy}` : ''}</small>`;
+}
+
 export function GrantTable({ grants, onChange }) {
   if (grants.length === 0) return html`<p class="empty">${t('common.none')}</p>`;
   return html`<table class="data" data-test="grants">
@@ -47,11 +54,11 @@ export function GrantTable({ grants, onChange }) {
     <tbody>
       ${grants.map(
         (g) => html`<tr data-grant=${g.id}>
-          <td><code>${g.id}</code><br /><small>${t(`origin.${g.origin}`)} · ${g.createdBy}</small></td>
+          <td><code>${g.id}</code><br /><${GrantOrigin} grant=${g} /></td>
           <td>${g.dataset}</td><td>${g.duty}</td><td><${Streets} codes=${g.streets} all=${g.allStreets} /></td>
           <td><${FieldList} fields=${g.fields} /></td><td><${RowCondition} json=${g.rows} /></td>
           <td>${g.validUntil ? formatTime(g.validUntil) : t('common.noEnd')}</td>
-          <td>${g.active ? t('grant.active') : g.revokedAt ? t('grant.withdrawnState') : t('grant.ended')}</td>
+          <td><${StateBadge} state=${g.state} />${g.withdrawalReason ? html`<br /><small>${g.withdrawnBy}: ${g.withdrawalReason}</small>` : null}</td>
           <td><${Withdraw} grant=${g} onDone=${onChange} /></td>
         </tr>`,
       )}
@@ -64,7 +71,7 @@ export function OwnerGrants({ params }) {
   const street = (params.get('street') ?? '').replace(/^street:/, '');
   const state = params.get('state');
   const grants = (data?.grants ?? []).filter(
-    (g) => (!street || g.allStreets || g.streets.includes(street)) && (!state || (state === 'active' ? g.active : !g.active)),
+    (g) => (!street || g.allStreets || g.streets.includes(street)) && (!state || g.state === state),
   );
   return html`<section class="view" data-view="owner-grants">
     <h1>${t('view.ownerGrants')}</h1>
@@ -74,7 +81,7 @@ export function OwnerGrants({ params }) {
         { name: 'dataset', label: t('common.dataset'), type: 'select', options: DATASETS.map((d) => [d, t(`dataset.${d}`)]) },
         { name: 'duty', label: t('common.duty') },
         { name: 'street', label: t('common.street'), placeholder: '310101002' },
-        { name: 'state', label: t('common.state'), type: 'select', options: [['active', t('grant.active')], ['ended', t('grant.endedOrWithdrawn')]] },
+        { name: 'state', label: t('common.state'), type: 'select', options: GRANT_STATES.map((s) => [s, t(`state.${s}`)]) },
       ]}
     />
     <${ErrorBox} error=${error} />

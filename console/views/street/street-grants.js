@@ -6,9 +6,10 @@ import { useQuery } from '../../lib/use-query.js';
 import { ErrorBox, Loading } from '../../components/common.js';
 import { FieldAccessTable } from './field-access-table.js';
 import { RowCondition } from '../owner/row-condition.js';
+import { GrantOrigin } from '../owner/owner-grants.js';
 
 const QUERY = /* GraphQL */ `
-  query ConsoleStreetGrants { me { org street duties { id } grants { id dataset duty fields { field access } rows validUntil origin } } }
+  query ConsoleStreetGrants { me { org street duties { id } grants { id dataset duty fields { field access } rows validUntil origin fromFiles document request { id } approvedBy } } }
 `;
 
 export function StreetGrants() {
@@ -28,7 +29,7 @@ export function StreetGrants() {
               ${me.grants.map(
                 (g) => html`<tr>
                   <td><code>${g.id}</code></td><td>${g.dataset}</td><td>${g.duty}</td><td><${RowCondition} json=${g.rows} /></td>
-                  <td>${g.validUntil ? formatTime(g.validUntil) : t('common.noEnd')}</td><td>${t(`origin.${g.origin}`)}</td>
+                  <td>${g.validUntil ? formatTime(g.validUntil) : t('common.noEnd')}</td><td><${GrantOrigin} grant=${g} /></td>
                 </tr>`,
               )}
             </tbody>
