@@ -231,4 +231,5 @@ export default {
   'resident.organisation': 'Organisation',
   'resident.caseRef': 'Case reference',
   'resident.emergency': 'emergency',
+  'street.standingDuty': 'standing (policy files)',
 };

@@ -231,4 +231,5 @@ export default {
   'resident.organisation': '机构',
   'resident.caseRef': '案件编号',
   'resident.emergency': '紧急访问',
+  'street.standingDuty': '常设（策略文件）',
 };

@@ -7,16 +7,17 @@ import { navigate } from '../../lib/router.js';
 import { useQuery } from '../../lib/use-query.js';
 import { Access, ErrorBox, Loading, Outcome, isoDateIn } from '../../components/common.js';
 import { DATASETS } from './street-requests.js';
+import { useDutiesInForce } from './duties-in-force.js';
 
-const ME = /* GraphQL */ `query ConsoleRequestFormDuties { me { org street duties { id title } } }`;
 const EXPLAIN = /* GraphQL */ `query ConsoleRequestFormToday($org: String!, $purpose: String!) { explainAccess(org: $org, purpose: $purpose) { field decision grant } }`;
 const REQUEST = /* GraphQL */ `
   mutation ConsoleRequestAccess($input: RequestAccessInput!) { requestAccess(input: $input) { id state } }
 `;
 
 export function AccessRequestForm({ params }) {
-  const me = useQuery(ME, {});
-  const duties = me.data?.me.duties ?? [];
+  const inForce = useDutiesInForce();
+  const duties = inForce.duties;
+  const org = inForce.me?.org;
   const [duty, setDuty] = useState(params.get('duty') ?? '');
   const [dataset, setDataset] = useState(params.get('dataset') ?? 'population');
   const [asked, setAsked] = useState({});
@@ -28,7 +29,7 @@ export function AccessRequestForm({ params }) {
   useEffect(() => {
     if (!duty && duties.length > 0) setDuty(duties[0].id);
   }, [duties.length]);
-  const today = useQuery(EXPLAIN, { org: me.data?.me.org ?? '', purpose: duty }, { skip: !duty || !me.data });
+  const today = useQuery(EXPLAIN, { org: org ?? '', purpose: duty }, { skip: !duty || !org });
   const fields = (today.data?.explainAccess ?? []).filter((f) => f.field.startsWith(dataset + '.'));
   const submit = async (event) => {
     event.preventDefault();
@@ -48,8 +49,8 @@ export function AccessRequestForm({ params }) {
   };
   return html`<section class="view" data-view="street-request-new">
     <h1>${t('view.streetRequestNew')}</h1>
-    <${ErrorBox} error=${me.error} />
-    ${me.loading ? html`<${Loading} />` : null}
+    <${ErrorBox} error=${inForce.error} />
+    ${inForce.loading ? html`<${Loading} />` : null}
     <form class="form" onSubmit=${submit} data-test="request-form">
       <label><span>${t('common.duty')}</span>
         <select name="duty" value=${duty} onChange=${(e) => setDuty(e.currentTarget.value)}>

@@ -7,20 +7,22 @@ import { ErrorBox, Loading } from '../../components/common.js';
 import { FieldAccessTable } from './field-access-table.js';
 import { RowCondition } from '../owner/row-condition.js';
 import { GrantOrigin } from '../owner/owner-grants.js';
+import { useDutiesInForce } from './duties-in-force.js';
 
 const QUERY = /* GraphQL */ `
-  query ConsoleStreetGrants { me { org street duties { id } grants { id dataset duty fields { field access } rows validUntil origin fromFiles document request { id } approvedBy } } }
+  query ConsoleStreetGrants { me { org street grants { id dataset duty fields { field access } rows validUntil origin fromFiles document request { id } approvedBy } } }
 `;
 
 export function StreetGrants() {
   const { data, error, loading } = useQuery(QUERY, {});
+  const inForce = useDutiesInForce();
   const me = data?.me;
   return html`<section class="view" data-view="street-grants">
     <h1>${t('view.streetGrants')}</h1>
     <p class="hint">${t('street.grantsIntro')}</p>
-    <${ErrorBox} error=${error} />
-    ${loading ? html`<${Loading} />` : null}
-    ${me ? html`<${FieldAccessTable} org=${me.org} duties=${me.duties.map((d) => d.id)} />` : null}
+    <${ErrorBox} error=${error ?? inForce.error} />
+    ${loading || inForce.loading ? html`<${Loading} />` : null}
+    ${me && !inForce.loading ? html`<${FieldAccessTable} org=${me.org} duties=${inForce.duties.map((d) => d.id)} />` : null}
     ${me
       ? html`<h2>${t('street.grantList')}</h2>
           <table class="data" data-test="street-grant-list">
