@@ -84,7 +84,7 @@ describe.skipIf(!HAS_CHROMIUM)('the admission loop in the console', () => {
     const card = reviewer.page.locator(`[data-delegation="${delegationId}"]`);
     await card.locator('textarea[name="reason"]').fill('Street enforcement team trained and equipped');
     await card.locator('[data-test="admit"]').click();
-    await card.locator('.success').waitFor();
+    await reviewer.page.locator('.success', { hasText: delegationId }).waitFor();
     await reviewer.screenshot('loop-2-reviewer-admitted');
     await expectClean(reviewer);
 
@@ -154,8 +154,10 @@ describe.skipIf(!HAS_CHROMIUM)('the admission loop in the console', () => {
     const grant = owner.page.locator('[data-test="grants"] tr[data-grant]').first();
     await grant.locator('[data-test="withdraw"]').click();
     await grant.locator('input[name="reason"]').fill('Enforcement finished');
+    const grantId = (await grant.getAttribute('data-grant'))!;
     await grant.locator('[data-test="confirm-withdraw"]').click();
-    await grant.locator('.success').waitFor();
+    await owner.page.locator('.success', { hasText: grantId }).waitFor();
+    expect(await owner.page.textContent(`tr[data-grant="${grantId}"]`)).toContain('withdrawn');
     expect((await read('{ people(first: 1) { edges { node { name } } } }')).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     await expectClean(owner);
   });

@@ -21,8 +21,7 @@ function WithdrawDelegation({ delegation, onDone }) {
     event.preventDefault();
     try {
       await graphql(WITHDRAW, { id: delegation.id, reason });
-      setOutcome({ done: t('delegation.withdrawn') });
-      onDone();
+      onDone(t('delegation.withdrawn', { id: delegation.id }));
     } catch (error) {
       setOutcome({ error });
     }
@@ -37,8 +36,14 @@ function WithdrawDelegation({ delegation, onDone }) {
 export function DepartmentDelegations({ params }) {
   const { data, error, loading, reload } = useQuery(DELEGATIONS, { state: params.get('state') || undefined, first: 20, after: params.get('after') || undefined });
   const connection = data?.dutyDelegations;
+  const [done, setDone] = useState(null);
+  const onDone = (message) => {
+    setDone(message);
+    reload();
+  };
   return html`<section class="view" data-view="department-delegations">
     <h1>${t('view.departmentDelegations')}</h1>
+    <${Outcome} done=${done} />
     <p><a class="button" href="/console/department/delegations/new">${t('view.departmentPropose')}</a></p>
     <${FilterForm} params=${params} fields=${[{ name: 'state', label: t('common.state'), type: 'select', options: DELEGATION_STATES.map((s) => [s, t(`state.${s}`)]) }]} />
     <${ErrorBox} error=${error} />
@@ -46,7 +51,7 @@ export function DepartmentDelegations({ params }) {
     ${connection
       ? html`${connection.edges.length === 0 ? html`<p class="empty">${t('common.none')}</p>` : null}
           <div class="cards">
-            ${connection.edges.map(({ node }) => html`<${DelegationSummary} delegation=${node}><${WithdrawDelegation} delegation=${node} onDone=${reload} /></${DelegationSummary}>`)}
+            ${connection.edges.map(({ node }) => html`<${DelegationSummary} delegation=${node}><${WithdrawDelegation} delegation=${node} onDone=${onDone} /></${DelegationSummary}>`)}
           </div>
           <${Pager} pageInfo=${connection.pageInfo} totalCount=${connection.totalCount} shown=${connection.edges.length} params=${params} />`
       : null}

@@ -25,8 +25,7 @@ function Withdraw({ grant, onDone }) {
     event.preventDefault();
     try {
       await graphql(WITHDRAW, { id: grant.id, reason });
-      setOutcome({ done: t('grant.withdrawn') });
-      onDone();
+      onDone(t('grant.withdrawn', { id: grant.id }));
     } catch (error) {
       setOutcome({ error });
     }
@@ -66,8 +65,21 @@ export function GrantTable({ grants, onChange }) {
   </table>`;
 }
 
+/** A list whose rows can be withdrawn: reloads, and says above the list what was done. */
+function useWithdrawals(reload) {
+  const [done, setDone] = useState(null);
+  return [
+    done,
+    (message) => {
+      setDone(message);
+      reload();
+    },
+  ];
+}
+
 export function OwnerGrants({ params }) {
   const { data, error, loading, reload } = useQuery(LIST, { dataset: params.get('dataset') || undefined, duty: params.get('duty') || undefined });
+  const [done, onChange] = useWithdrawals(reload);
   const street = (params.get('street') ?? '').replace(/^street:/, '');
   const state = params.get('state');
   const grants = (data?.grants ?? []).filter(
@@ -75,6 +87,7 @@ export function OwnerGrants({ params }) {
   );
   return html`<section class="view" data-view="owner-grants">
     <h1>${t('view.ownerGrants')}</h1>
+    <${Outcome} done=${done} />
     <${FilterForm}
       params=${params}
       fields=${[
@@ -86,17 +99,19 @@ export function OwnerGrants({ params }) {
     />
     <${ErrorBox} error=${error} />
     ${loading ? html`<${Loading} />` : null}
-    ${data ? html`<${GrantTable} grants=${grants} onChange=${reload} />` : null}
+    ${data ? html`<${GrantTable} grants=${grants} onChange=${onChange} />` : null}
   </section>`;
 }
 
 export function ExpiringGrants() {
   const { data, error, loading, reload } = useQuery(EXPIRING, {});
+  const [done, onChange] = useWithdrawals(reload);
   return html`<section class="view" data-view="owner-expiring">
     <h1>${t('view.ownerExpiring')}</h1>
+    <${Outcome} done=${done} />
     <p class="hint">${t('grant.expiringIntro')}</p>
     <${ErrorBox} error=${error} />
     ${loading ? html`<${Loading} />` : null}
-    ${data ? html`<${GrantTable} grants=${data.expiringGrants} onChange=${reload} />` : null}
+    ${data ? html`<${GrantTable} grants=${data.expiringGrants} onChange=${onChange} />` : null}
   </section>`;
 }

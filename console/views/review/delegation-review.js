@@ -52,8 +52,8 @@ function ReviewDelegation({ delegation, district, onDone }) {
     if (!reason.trim()) return setOutcome({ error: { code: 'BAD_USER_INPUT', message: t('review.reasonRequired') } });
     try {
       await graphql(REVIEW, { id: delegation.id, decision, streets: decision === 'ADMIT' ? [...chosen] : undefined, reason });
-      setOutcome({ done: t(decision === 'ADMIT' ? 'delegation.admitted' : 'delegation.rejected') });
-      onDone();
+      // The card may leave the list (it is no longer waiting): the view says what was done.
+      onDone(t(decision === 'ADMIT' ? 'delegation.admitted' : 'delegation.rejected', { id: delegation.id }));
     } catch (error) {
       setOutcome({ error });
     }
@@ -82,9 +82,15 @@ export function DelegationReview({ params, claims }) {
   const district = claims.org.replace(/^district:/, '');
   const state = params.has('state') ? params.get('state') || undefined : 'PROPOSED';
   const { data, error, loading, reload } = useQuery(DELEGATIONS, { state, first: 20, after: params.get('after') || undefined });
+  const [done, setDone] = useState(null);
   const connection = data?.dutyDelegations;
+  const onDone = (message) => {
+    setDone(message);
+    reload();
+  };
   return html`<section class="view" data-view="reviewer-delegations">
     <h1>${t('view.reviewerDelegations')}</h1>
+    <${Outcome} done=${done} />
     <${FilterForm} params=${new URLSearchParams({ ...Object.fromEntries(params), state: state ?? '' })}
       fields=${[{ name: 'state', label: t('common.state'), type: 'select', options: DELEGATION_STATES.map((s) => [s, t(`state.${s}`)]) }]} />
     <${ErrorBox} error=${error} />
@@ -92,7 +98,7 @@ export function DelegationReview({ params, claims }) {
     ${connection
       ? html`${connection.edges.length === 0 ? html`<p class="empty">${t('common.none')}</p>` : null}
           <div class="cards">
-            ${connection.edges.map(({ node }) => html`<${DelegationSummary} delegation=${node}><${ReviewDelegation} delegation=${node} district=${district} onDone=${reload} /></${DelegationSummary}>`)}
+            ${connection.edges.map(({ node }) => html`<${DelegationSummary} delegation=${node}><${ReviewDelegation} delegation=${node} district=${district} onDone=${onDone} /></${DelegationSummary}>`)}
           </div>
           <${Pager} pageInfo=${connection.pageInfo} totalCount=${connection.totalCount} shown=${connection.edges.length} params=${params} />`
       : null}
