@@ -31,6 +31,11 @@ export function AccessRequestForm({ params }) {
   }, [duties.length]);
   const today = useQuery(EXPLAIN, { org: org ?? '', purpose: duty }, { skip: !duty || !org });
   const fields = (today.data?.explainAccess ?? []).filter((f) => f.field.startsWith(dataset + '.'));
+  // A population or housing grant always includes the street field in full (DOMAIN.md): asked by default.
+  const streetField = `${dataset}.streetCode`;
+  useEffect(() => {
+    if (fields.some((f) => f.field === streetField) && asked[streetField] === undefined) setAsked({ ...asked, [streetField]: 'FULL' });
+  }, [streetField, fields.length]);
   const submit = async (event) => {
     event.preventDefault();
     const chosen = Object.entries(asked)
