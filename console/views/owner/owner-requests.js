@@ -49,10 +49,16 @@ export function OwnerRequests({ params }) {
   </section>`;
 }
 
+/** The city day (+08:00) an exclusive end instant falls in, as a date input shows it. */
+function cityDayOfEnd(instant) {
+  const ms = Date.parse(instant ?? '');
+  return Number.isNaN(ms) ? '' : new Date(ms - 1 + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
 function ReviewForm({ request, onDone }) {
   const [fields, setFields] = useState(() => Object.fromEntries(request.fields.map((f) => [f.field, String(f.access).toUpperCase()])));
   const [rows, setRows] = useState(request.rows ?? '');
-  const [validUntil, setValidUntil] = useState(String(request.validUntil ?? '').slice(0, 10));
+  const [validUntil, setValidUntil] = useState(cityDayOfEnd(request.validUntil));
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState({});
   const review = async (decision) => {
@@ -98,7 +104,7 @@ function ReviewForm({ request, onDone }) {
       </tbody>
     </table>
     <label><span>${t('review.rows')}</span><input name="rows" value=${rows} onInput=${(e) => setRows(e.currentTarget.value)} /></label>
-    <label><span>${t('common.validUntil')}</span><input name="validUntil" type="date" value=${validUntil} max=${String(request.validUntil ?? '').slice(0, 10)} onInput=${(e) => setValidUntil(e.currentTarget.value)} /></label>
+    <label><span>${t('common.validUntil')}</span><input name="validUntil" type="date" value=${validUntil} max=${cityDayOfEnd(request.validUntil)} onInput=${(e) => setValidUntil(e.currentTarget.value)} /></label>
     <label><span>${t('common.reason')}</span><textarea name="reason" rows="2" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea></label>
     <div class="actions">
       <button type="button" data-test="approve" onClick=${() => review('APPROVE')}>${t('review.approveButton')}</button>
