@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_USERS } from '../../gateway/cli/demo-tokens.ts';
 import { signToken } from '../../gateway/auth/token-signer.ts';
 import { TEST_SECRET } from '../backends.ts';
+import type { Role } from '../../core/identity.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
@@ -85,6 +86,12 @@ export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as any).__cspViolations ?? []);
 }
 
+/** Users of the admission review's roles, as the admission demo data names them. */
+export const MORE_USERS: readonly { sub: string; org: string; roles: Role[] }[] = [
+  { sub: 'admin-urban-management', org: 'dept:urban-management', roles: ['department_admin' as Role] },
+  { sub: 'reviewer-310101', org: 'district:310101', roles: ['district_reviewer' as Role] },
+];
+
 /**
  * Signs in as one of the demo users and waits for the role's first view (or `next`): through the
  * picker in the embedded demo, else by pasting a token with the demo user's claims.
@@ -92,11 +99,12 @@ export async function cspViolations(page: Page): Promise<string[]> {
 export async function signInAs(session: ConsoleSession, origin: string, sub: string, next?: string): Promise<void> {
   await session.page.goto(next ? `${origin}/console/sign-in?next=${encodeURIComponent(next)}` : `${origin}/`);
   await session.page.waitForURL(/\/console\/sign-in/);
-  const demo = (await (await fetch(`${origin}/console/demo-users.json`)).json()) as { users: unknown[] };
-  if (demo.users.length > 0) {
+  await session.page.waitForLoadState('networkidle');
+  if (await session.page.$(`[data-demo-user="${sub}"]`)) {
     await session.page.click(`[data-demo-user="${sub}"]`);
   } else {
-    const user = DEMO_USERS.find((u) => u.sub === sub);
+    // Not embedded (no picker), or a user the demo does not list: the same claims, as a token.
+    const user = [...DEMO_USERS, ...MORE_USERS].find((u) => u.sub === sub);
     if (!user) throw new Error(`no demo user ${sub}`);
     await session.page.fill('textarea[name="token"]', await signToken(TEST_SECRET, { sub: user.sub, org: user.org, roles: user.roles }, '1h'));
     await session.page.click('.token-form button[type="submit"]');
