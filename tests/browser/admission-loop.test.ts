@@ -112,6 +112,12 @@ describe.skipIf(!HAS_CHROMIUM)('the admission loop in the console', () => {
     await openView(owner.page, `${origin}/console/owner/requests`);
     const pending = owner.page.locator(`[data-request="${requestId}"]`);
     expect(await pending.locator('[data-test="changes"] tr.changed').count()).toBeGreaterThanOrEqual(3);
+    // Another department's owner does not see it at all.
+    const housing = await as('owner-housing', 'dept:housing', ['data_owner']);
+    await openView(housing.page, `${origin}/console/owner/requests?state=`);
+    expect(await housing.page.$(`[data-request="${requestId}"]`)).toBeNull();
+    for (const dataset of await housing.page.$$eval('[data-request] dd code', (c) => c.map((x) => x.textContent))) expect(dataset).not.toBe('population');
+    await expectClean(housing);
     await pending.locator('[data-test="review"]').click();
     await owner.page.waitForURL((url) => /^\/console\/owner\/requests\/[^/]+$/.test(url.pathname));
     await settle(owner.page);
