@@ -1,8 +1,9 @@
-// The duties in force at the caller's street: the standing ones (`me.duties`, from the policy files)
-// and those an admitted delegation puts in force now, each with the delegations behind it.
+// The duties in force at the caller's street as the gateway decides them (`me.dutiesInForce`: a
+// standing delegation of the policy files or an admitted one), each with the admitted delegations
+// behind it (legal basis, period).
 import { useQuery } from '../../lib/use-query.js';
 
-const ME = /* GraphQL */ `query ConsoleStreetDuties { me { org street duties { id title delegatedBy } } }`;
+const ME = /* GraphQL */ `query ConsoleStreetDuties { me { org street dutiesInForce { id title delegatedBy } } }`;
 const DELEGATIONS = /* GraphQL */ `
   query ConsoleStreetDelegations($street: ID) {
     dutyDelegations(state: ADMITTED, street: $street, first: 100) {
@@ -17,11 +18,9 @@ export function useDutiesInForce() {
   const street = me.data?.me.street;
   const delegations = useQuery(DELEGATIONS, { street }, { skip: !street });
   const byDuty = new Map();
-  for (const d of me.data?.me.duties ?? []) byDuty.set(d.id, { ...d, delegations: [] });
+  for (const d of me.data?.me.dutiesInForce ?? []) byDuty.set(d.id, { ...d, delegations: [] });
   for (const { node } of delegations.data?.dutyDelegations.edges ?? []) {
-    if (!node.streets.some((s) => s.street === street && s.inForce)) continue;
-    if (!byDuty.has(node.duty)) byDuty.set(node.duty, { id: node.duty, title: node.dutyTitle ?? node.duty, delegatedBy: node.delegatedBy, delegations: [] });
-    byDuty.get(node.duty).delegations.push(node);
+    if (node.streets.some((s) => s.street === street && s.inForce)) byDuty.get(node.duty)?.delegations.push(node);
   }
   return {
     loading: me.loading || delegations.loading,
