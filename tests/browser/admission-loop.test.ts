@@ -163,7 +163,8 @@ describe.skipIf(!HAS_CHROMIUM)('the admission loop in the console', () => {
     const grantId = (await grant.getAttribute('data-grant'))!;
     await grant.locator('[data-test="confirm-withdraw"]').click();
     await owner.page.locator('.success', { hasText: grantId }).waitFor();
-    expect(await owner.page.textContent(`tr[data-grant="${grantId}"]`)).toContain('withdrawn');
+    // The list reloads behind the message: the grant shows as withdrawn.
+    await expect.poll(() => owner.page.textContent(`tr[data-grant="${grantId}"]`), { timeout: 15_000 }).toContain('withdrawn');
     expect((await read('{ people(first: 1) { edges { node { name } } } }')).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     await expectClean(owner);
   });
