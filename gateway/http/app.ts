@@ -1,11 +1,13 @@
 /**
  * The gateway's HTTP surface: express with the security headers, the health and readiness probes,
- * /metrics, the audit export route, and yoga mounted at its GraphQL endpoint.
+ * /metrics, the audit export route, yoga mounted at its GraphQL endpoint, and the web console.
  */
 import express from 'express';
 import type { Runtime } from '../runtime.ts';
 import { securityHeaders } from './security-headers.ts';
 import { auditExportHandler } from './audit-export-route.ts';
+import { consoleRoute } from './console-route.ts';
+import { demoTokens } from '../cli/demo-tokens.ts';
 
 export interface AppOptions {
   /** The GraphQL endpoint's path and its handler (yoga). */
@@ -46,5 +48,8 @@ export function createApp(runtime: Runtime, options: AppOptions): express.Expres
     }),
   );
   app.use(options.graphqlEndpoint, options.graphql);
+  // The web console and its assets; the demo users' tokens only in the embedded demo.
+  const secret = runtime.config.embedded ? runtime.tokenSecret : undefined;
+  app.use(consoleRoute({ demoUsers: secret ? () => demoTokens(secret) : undefined }));
   return app;
 }

@@ -1,43 +1,69 @@
 /**
- * Security headers (helmet) on every HTTP answer. The API's answers are JSON: their CSP allows
- * nothing at all. GraphiQL's page is the one exception: yoga serves it with inline scripts and
- * pulls its bundle, styles and editor workers from unpkg, so that page alone gets a CSP that
- * allows those (and only those); with no network it shows "Loading" and the API is unaffected.
+ * Security headers (helmet) on every HTTP answer, with one Content-Security-Policy per kind of answer:
+ *
+ * - The API's answers are JSON: their CSP allows nothing at all.
+ * - The console's pages (`/console`, the browser application in `console/`): scripts, styles, images
+ *   and fonts from the gateway itself, requests to the gateway itself, nothing inline, nothing from
+ *   another origin. A page that tried to load or call anything else would be stopped by the browser.
+ * - GraphiQL's page on `/graphql`: the same, except that its editor (Monaco) writes `<style>`
+ *   elements at run time and runs its language services in same-origin web workers, so that page
+ *   alone also allows inline styles (never inline scripts) and `worker-src 'self'`.
+ *
+ * Every asset is served by the gateway (gateway/http/console-route.ts), so none of these policies
+ * names another origin: the console and GraphiQL work on a network with no internet.
  */
 import type express from 'express';
 import helmet from 'helmet';
-
-/** Where yoga's GraphiQL page loads its assets from. */
-const GRAPHIQL_ASSETS = 'https://unpkg.com';
-const GRAPHIQL_FAVICON = 'https://raw.githubusercontent.com';
 
 /** A browser asking for the GraphiQL page (yoga answers such a GET with HTML). */
 export function wantsGraphiQLPage(req: express.Request, graphqlPath: string): boolean {
   return req.method === 'GET' && req.path === graphqlPath && (req.get('accept') ?? '').includes('text/html');
 }
 
+/** The console's paths: the application's pages and every asset it loads. */
+export function isConsolePath(path: string): boolean {
+  return path === '/console' || path.startsWith('/console/');
+}
+
+/** The directives shared by the console and GraphiQL: only the gateway's own origin. */
+const SELF_ONLY = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  manifestSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  objectSrc: ["'none'"],
+} as const;
+
+/** The console's policy, as sent in `Content-Security-Policy` (exported for the tests). */
+export const CONSOLE_CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = SELF_ONLY;
+
+/** GraphiQL's policy: the console's, plus Monaco's run-time styles and its same-origin workers. */
+export const GRAPHIQL_CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
+  ...SELF_ONLY,
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  workerSrc: ["'self'"],
+};
+
+function policy(directives: Readonly<Record<string, readonly string[]>>): express.RequestHandler {
+  return helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: directives as Record<string, string[]> },
+    frameguard: { action: 'deny' },
+  }) as express.RequestHandler;
+}
+
 export function securityHeaders(graphqlPath: string): express.RequestHandler {
-  const api = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
-    frameguard: { action: 'deny' },
-  });
-  const graphiql = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'", GRAPHIQL_ASSETS],
-        styleSrc: ["'self'", "'unsafe-inline'", GRAPHIQL_ASSETS],
-        fontSrc: ["'self'", 'data:', GRAPHIQL_ASSETS],
-        imgSrc: ["'self'", 'data:', GRAPHIQL_FAVICON],
-        connectSrc: ["'self'", GRAPHIQL_ASSETS],
-        workerSrc: ["'self'", 'blob:'],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-  });
-  return (req, res, next) => (wantsGraphiQLPage(req, graphqlPath) ? graphiql(req, res, next) : api(req, res, next));
+  const api = policy({ defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] });
+  const consolePages = policy(CONSOLE_CSP_DIRECTIVES);
+  const graphiql = policy(GRAPHIQL_CSP_DIRECTIVES);
+  return (req, res, next) => {
+    if (wantsGraphiQLPage(req, graphqlPath)) return graphiql(req, res, next);
+    if (isConsolePath(req.path)) return consolePages(req, res, next);
+    return api(req, res, next);
+  };
 }

@@ -285,11 +285,15 @@ describe.each(BACKENDS)('operation limits on %s', (backend) => {
 
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('unpkg.com');
+    // GraphiQL is served by the gateway itself (no CDN), with no inline script.
+    const html = await page.text();
+    expect(html).toContain('/console/vendor/graphiql/yoga-graphiql.umd.js');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script>/);
     const csp = page.headers.get('content-security-policy')!;
-    expect(csp).toContain('script-src');
-    expect(csp).toContain('https://unpkg.com');
-    expect(csp).not.toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toContain('unpkg.com');
+    expect(csp).not.toContain("'unsafe-eval'");
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
   });
 

@@ -1,0 +1,25 @@
+// The admission review's types as the console reads them (CONTRACT.md § Admission review), in one
+// place so that every view asks for the same fields.
+export const ACCESS_REQUEST_FIELDS = /* GraphQL */ `
+  id street duty dataset
+  fields { field access }
+  rows reason legalBasis validUntil requestedBy requestedAt state
+  decision { decision reviewer at reason fields { field access } rows validUntil }
+  cancelledBy cancelledAt cancelReason
+  grant { id }
+`;
+
+export const ACCESS_REQUEST_CHANGES = /* GraphQL */ `
+  changes { field today after changed todayRule afterRule }
+`;
+
+export const DELEGATION_FIELDS = /* GraphQL */ `
+  id duty dutyTitle delegatedBy legalBasis validFrom validUntil note state proposedBy proposedAt
+  withdrawnBy withdrawnAt withdrawalReason
+  streets { street district state inForce reason reviewedBy reviewedAt }
+`;
+
+export const GRANT_FIELDS = /* GraphQL */ `
+  id owner dataset duty allStreets streets fields { field access } rows validFrom validUntil active origin createdBy createdAt
+  state fromFiles document legalBasis approvedBy approvedAt approvalReason withdrawnBy withdrawnAt withdrawalReason request { id }
+`;
