@@ -39,30 +39,16 @@ export interface GrantReview {
   readonly withdrawalReason: string | null;
 }
 
-export interface NewDelegation {
-  readonly id: string;
-  readonly duty: string;
-  readonly delegatedBy: string;
-  readonly legalBasis: string;
-  readonly validFrom: string | null;
-  readonly validUntil: string;
-  readonly note: string | null;
-  readonly proposedBy: string;
+/** What a proposal stores: the delegation's own facts, and its streets with their districts. */
+export type NewDelegation = Pick<DutyDelegation, 'id' | 'duty' | 'delegatedBy' | 'legalBasis' | 'validFrom' | 'validUntil' | 'note' | 'proposedBy'> & {
   readonly streets: readonly { street: string; district: string }[];
-}
+};
 
-export interface NewAccessRequest {
-  readonly id: string;
-  readonly street: string;
-  readonly duty: string;
-  readonly dataset: DatasetName;
-  readonly fields: Readonly<Record<string, FieldAccess>>;
-  readonly rows: Condition | null;
-  readonly reason: string;
-  readonly legalBasis: string;
-  readonly validUntil: string;
-  readonly requestedBy: string;
-}
+/** What a request stores when it is made. */
+export type NewAccessRequest = Pick<
+  AccessRequest,
+  'id' | 'street' | 'duty' | 'dataset' | 'fields' | 'rows' | 'reason' | 'legalBasis' | 'validUntil' | 'requestedBy'
+>;
 
 export interface RequestDecision {
   readonly state: 'APPROVED' | 'REJECTED';
