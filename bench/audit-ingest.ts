@@ -14,7 +14,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { migrateStore, postgresDatabase } from '../gateway/store/databases.ts';
 import { AuditLog } from '../audit/audit-writer.ts';
@@ -22,6 +21,7 @@ import { loadPublicKeys, loadSigningKey, loadSubjectKey, publicKeyFileFor } from
 import { verifyAudit } from '../audit/audit-verifier.ts';
 import type { AuditEventInput } from '../audit/audit-event.ts';
 import { AUDIT_CRYPTO_SUITES, parseAuditCrypto } from '../audit/audit-crypto.ts';
+import { freshDatabase } from '../tests/backends.ts';
 
 const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const total = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -54,14 +54,8 @@ function event(i: number): AuditEventInput {
 }
 
 async function main(): Promise<void> {
-  const name = `lianqiao_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const db = postgresDatabase(url.toString(), { poolSize: 4 });
+  const scratch = await freshDatabase('lianqiao_bench', base);
+  const db = postgresDatabase(scratch.url, { poolSize: 4 });
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-bench-'));
   try {
     await migrateStore(db);
@@ -107,12 +101,7 @@ async function main(): Promise<void> {
   } finally {
     await db.destroy();
     fs.rmSync(keyDir, { recursive: true, force: true });
-    if (process.env.BENCH_KEEP !== '1') {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
-    }
+    if (process.env.BENCH_KEEP !== '1') await scratch.drop();
   }
 }
 
