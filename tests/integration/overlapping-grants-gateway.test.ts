@@ -222,7 +222,10 @@ describe.each(BACKENDS)('overlapping grants through the gateway, on %s', (backen
         }
         await gw.runtime.authorizer.reload(true);
         try {
-          const all = [...standing.map((g) => ({ rows: g.rows, fields: g.fields })), ...random];
+          // Aggregate-only fields (statistics) are never readable: a standing grant counts here with what it lets a query read.
+          const readable = (f: Readonly<Record<string, string>>) =>
+            Object.fromEntries(Object.entries(f).filter(([, access]) => access === 'full' || access === 'masked')) as Record<string, FieldAccess>;
+          const all = [...standing.map((g) => ({ rows: g.rows, fields: readable(g.fields) })), ...random];
           // Asking for a field no grant gives is refused as a whole: ask for every field some grant gives.
           const asked = fields.filter((f) => all.some((g) => g.fields[f]));
           const { body } = await gw.graphql(`{ people(first: 100) { totalCount edges { node { ${asked.join(' ')} } } } }`, { token: clerk, purpose: duty });
