@@ -30,19 +30,11 @@ export interface StartRequest {
   readonly minutes?: number | null;
 }
 
-/** A start request that passed every check: what the store records. */
-export interface StartPlan {
-  readonly street: string;
-  readonly duty: string;
-  readonly subjectIdNumber: string | null;
-  readonly reason: string;
-  readonly caseRef: string;
-  readonly grants: readonly string[];
-  readonly fields: readonly string[];
-  readonly owners: readonly string[];
-  readonly startedAt: Date;
-  readonly expiresAt: Date;
-}
+/** A start request that passed every check: what the store records (the session's own facts at its start). */
+export type StartPlan = Pick<
+  EmergencySession,
+  'street' | 'duty' | 'subjectIdNumber' | 'reason' | 'caseRef' | 'grants' | 'fields' | 'owners' | 'startedAt' | 'expiresAt'
+>;
 
 export interface StartFacts {
   readonly viewer: Viewer | undefined;
