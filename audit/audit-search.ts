@@ -61,18 +61,20 @@ export interface TrailPosition {
   readonly seq: number;
 }
 
-function encodeCursor(r: TrailPosition): string {
+/** The opaque cursor of a place in the trail (newest-first pages of auditEvents and myDataAccess). */
+export function encodeTrailCursor(r: TrailPosition): string {
   return Buffer.from(JSON.stringify([r.time.toISOString(), r.chainId, r.seq]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): TrailPosition {
+/** The place a cursor of {@link encodeTrailCursor} names; BAD_USER_INPUT naming `listing` otherwise. */
+export function decodeTrailCursor(cursor: string, listing = 'auditEvents'): TrailPosition {
   try {
     const [time, chainId, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, number];
     const t = new Date(time);
     if (typeof chainId !== 'string' || !Number.isSafeInteger(seq) || Number.isNaN(t.getTime())) throw new Error('bad cursor');
     return { time: t, chainId, seq };
   } catch {
-    throw new GatewayError('BAD_USER_INPUT', 'after is not a cursor of auditEvents', { details: { argument: 'after' } });
+    throw new GatewayError('BAD_USER_INPUT', `after is not a cursor of ${listing}`, { details: { argument: 'after' } });
   }
 }
 
@@ -123,14 +125,14 @@ export async function searchEvents(
   const base = conditions(filter);
   const page = [...base];
   if (after) {
-    const k = decodeCursor(after);
+    const k = decodeTrailCursor(after);
     page.push(sql`("time", chain_id, seq) < (${k.time.toISOString()}::timestamptz, ${k.chainId}, ${k.seq})`);
   }
   const { rows } = await sql<Record<string, unknown>>`
     select * from ${source(ctx, filter)} as e where ${and(page)}
      order by "time" desc, chain_id desc, seq desc limit ${first + 1}`.execute(ctx.db);
   const records = rows.slice(0, first).map(recordFromRow);
-  const edges = records.map((node) => ({ cursor: encodeCursor(node), node }));
+  const edges = records.map((node) => ({ cursor: encodeTrailCursor(node), node }));
   let counted: Promise<number> | undefined;
   return {
     edges,

@@ -21,6 +21,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { RESIDENT_ORG } from '../core/identity.ts';
 import { subjectHasher } from './audit-keys.ts';
+import { decodeTrailCursor, encodeTrailCursor } from './audit-search.ts';
 
 export interface ResidentAccess {
   /** When the trail recorded the read. */
@@ -66,21 +67,6 @@ export interface DisclosureQuery {
  */
 const EMERGENCY = sql<boolean>`coalesce(e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true', false)`;
 
-function encodeCursor(time: Date, chainId: string, seq: number): string {
-  return Buffer.from(JSON.stringify([time.toISOString(), chainId, seq]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { time: Date; chainId: string; seq: number } {
-  try {
-    const [time, chainId, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, number];
-    const t = new Date(time);
-    if (typeof chainId !== 'string' || !Number.isSafeInteger(seq) || Number.isNaN(t.getTime())) throw new Error('bad cursor');
-    return { time: t, chainId, seq };
-  } catch {
-    throw new GatewayError('BAD_USER_INPUT', 'after is not a cursor of myDataAccess', { details: { argument: 'after' } });
-  }
-}
-
 export class ResidentDisclosure {
   readonly #db: Kysely<any>;
   readonly #hash: (idNumber: string) => string;
@@ -102,7 +88,7 @@ export class ResidentDisclosure {
     const base = this.#conditions(query.delays, now);
     const page = [...base];
     if (query.after) {
-      const k = decodeCursor(query.after);
+      const k = decodeTrailCursor(query.after, 'myDataAccess');
       page.push(sql`(e."time", e.chain_id, e.seq) < (${k.time.toISOString()}::timestamptz, ${k.chainId}, ${k.seq})`);
     }
     // `offset 0` keeps the planner on the GIN probe (see AuditReader.source).
@@ -113,7 +99,7 @@ export class ResidentDisclosure {
        order by e."time" desc, e.chain_id desc, e.seq desc limit ${first + 1}`.execute(this.#db);
     const edges = rows.slice(0, first).map((r) => {
       const time = r.time instanceof Date ? r.time : new Date(String(r.time));
-      const cursor = encodeCursor(time, String(r.chain_id), Number(r.seq));
+      const cursor = encodeTrailCursor({ time, chainId: String(r.chain_id), seq: Number(r.seq) });
       const node: ResidentAccess = {
         time,
         org: (r.actor_org as string | null) ?? null,
