@@ -61,7 +61,7 @@ export async function runGateway(options: GatewayOptions = {}): Promise<void> {
   const url = `http://${config.host}:${port}/graphql`;
   // In a cluster the primary prints the URL once all workers listen.
   if (isGatewayWorker()) logger.info(`worker listening on ${url}`);
-  else process.stdout.write(`Lianqiao gateway listening on ${url}\n`);
+  else process.stdout.write(`Lianqiao gateway listening on ${url}\nConsole: http://${config.host}:${port}/console\n`);
   if (config.embedded && runtime.tokenSecret) {
     process.stdout.write('\nEmbedded demo mode. Demo tokens (valid 8 hours):\n');
     for (const demo of await demoTokens(runtime.tokenSecret)) {
