@@ -4,12 +4,14 @@
  *
  *   npm run bench                          # everything (~10 min after the one-time seeding)
  *   npm run bench -- --quick               # smoke run: short durations, small sizes
- *   npm run bench -- --only s1,baseline    # parts: s1..s5, baseline, pushdown, workers, profile, micro, audit
+ *   npm run bench -- --only s1,baseline    # parts: see PARTS below
+ *   npm run bench -- --peers               # also the reference servers of ../shared/peers (part `peers`)
  *   npm run bench -- --out /tmp/b.md       # write the report elsewhere
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/lianqiao_bench; a second
  * database `<name>_10k` is used for the pushdown comparison, scratch ones for the micro-benchmarks),
- * BENCH_REDIS_URL (default redis://127.0.0.1:6379).
+ * BENCH_REDIS_URL (default redis://127.0.0.1:6379), PEERS_DIR (default ../shared/peers beside the
+ * project).
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -44,12 +46,23 @@ import {
   type ScenarioId,
 } from './scenarios.ts';
 import { prefillAudit } from './audit-prefill.ts';
+import { runPeers } from './peers.ts';
+import { prepareAdmissionStore, withdrawalOnTwoInstances, type AdmissionScaleResult } from './admission-scale.ts';
+import { besideLoad } from './beside-load.ts';
 import { runAuthorizationMicro } from './micro-authorization.ts';
 import { mainProfile, summarizeAllocations, summarizeProfile, waitForFile } from './profile.ts';
 import { printTable, writeMarkdown, type AuditIngestResult, type BenchReport, type HttpRow, type MachineInfo, type ProfileRun } from './report.ts';
 
-const PARTS = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'pushdown', 'workers', 'profile', 'micro', 'audit'] as const;
+/**
+ * The parts, in the order they run. `peers` runs only when asked (`--peers` or `--only peers`): it
+ * needs the reference servers set up beside the project.
+ */
+const PARTS = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'peers', 'openloop', 'pushdown', 'workers', 'admission', 'profile', 'micro', 'audit'] as const;
 type Part = (typeof PARTS)[number];
+/** Parts that load a gateway over HTTP (the big sources must be seeded first). */
+const HTTP_PARTS: readonly Part[] = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'peers', 'openloop', 'pushdown', 'workers', 'admission', 'profile'];
+/** Open-loop load of the latency target: requests per second over all clients. */
+const OPEN_LOOP_RATE = 300;
 
 /** Ceilings no bench run reaches: the limiter still counts every request (see BENCHMARKS.md, Method). */
 const BENCH_RATE_LIMITS = 'street_staff=1000000/min,auditor=1000000/min,org=10000000/min';
@@ -61,6 +74,7 @@ function parseOptions() {
     options: {
       only: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      peers: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,10 +82,11 @@ function parseOptions() {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench [-- --quick] [--only <parts>] [--out <file>]\n' +
-        `  parts: ${PARTS.join(', ')}\n` +
+      'npm run bench [-- --quick] [--peers] [--only <parts>] [--out <file>]\n' +
+        `  parts: ${PARTS.join(', ')} (peers only with --peers or --only peers)\n` +
         '  the baseline runs bench/baseline/baseline-main.ts (open access, no audit) beside the gateway\n' +
-        '  env: BENCH_DATABASE_URL, BENCH_REDIS_URL\n',
+        '  --peers also runs ../shared/peers/bench.sh (PostGraphile + RLS, yoga, bare node) with the same load\n' +
+        '  env: BENCH_DATABASE_URL, BENCH_REDIS_URL, PEERS_DIR\n',
     );
     process.exit(0);
   }
@@ -83,7 +98,7 @@ function parseOptions() {
       only.push(raw as Part);
     }
   }
-  return { only, quick: values.quick ?? false, out: values.out ?? path.join(PROJECT_ROOT, 'BENCHMARKS.md') };
+  return { only, quick: values.quick ?? false, peers: values.peers ?? false, out: values.out ?? path.join(PROJECT_ROOT, 'BENCHMARKS.md') };
 }
 
 async function machineInfo(databaseUrl: string, redisUrl: string): Promise<MachineInfo> {
@@ -185,7 +200,8 @@ async function auditIngest(serverUrl: string, events: number, crypto: 'default' 
 async function main(): Promise<void> {
   const started = performance.now();
   const options = parseOptions();
-  const want = (part: Part) => !options.only || options.only.includes(part);
+  const want = (part: Part) =>
+    part === 'peers' ? options.peers || !!options.only?.includes('peers') : !options.only || options.only.includes(part);
   const quick = options.quick;
   const load: LoadOptions = quick
     ? { connections: 32, durationSeconds: 3, warmupSeconds: 1 }
@@ -205,8 +221,7 @@ async function main(): Promise<void> {
     }
   };
 
-  const httpParts: Part[] = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'pushdown', 'workers', 'profile'];
-  const needsHttp = httpParts.some(want);
+  const needsHttp = HTTP_PARTS.some(want);
   const seeding: BenchReport['seeding'] = [];
   // Seeding is outside the 10-minute budget of the bench itself (it happens once).
   if (needsHttp) {
@@ -257,6 +272,7 @@ async function main(): Promise<void> {
     phases,
     totalSeconds: 0,
     notes: [],
+    beside: [{ at: 'start', processes: await besideLoad() }],
   };
 
   // Other work on the machine skews every figure: wait for it (2 minutes at most in all).
@@ -340,13 +356,13 @@ async function main(): Promise<void> {
     };
 
     const safeIds = (['S1', 'S2', 'S3', 'S4', 'S5'] as const).filter((id) => want(id.toLowerCase() as Part));
-    const needsSafe1M = safeIds.length > 0 || want('baseline') || want('pushdown') || want('workers');
+    const needsSafe1M = safeIds.length > 0 || ['baseline', 'peers', 'openloop', 'pushdown', 'workers'].some((p) => want(p as Part));
     if (scenarios && needsSafe1M) {
       const safe = await gateway('safe-1M', gatewayEnv(databaseUrl));
       try {
         const safeRow = (group: HttpRow['group']): RowInfo => ({ mode: 'safe', persons: 1_000_000, workers: 1, group });
         await phase('scenarios, 1 worker, 1M persons: everything on (and the baseline side by side)', async () => {
-          const baseline = want('baseline') ? await gateway('baseline-1M', gatewayEnv(databaseUrl), [], 'baseline') : undefined;
+          const baseline = want('baseline') || want('peers') ? await gateway('baseline-1M', gatewayEnv(databaseUrl), [], 'baseline') : undefined;
           try {
             for (const id of safeIds) {
               if (baseline && (id === 'S1' || id === 'S2' || id === 'S3')) {
@@ -358,7 +374,14 @@ async function main(): Promise<void> {
                 await measure(safe, scenarios![id], safeRow('scenarios'));
               }
             }
-            if (baseline) {
+            if (baseline && want('peers')) {
+              // The peers' request shape, everything on and baseline side by side (the peers run later, alone).
+              await measurePaired([
+                { g: safe, scenario: scenarios!.S1P, row: safeRow('peers') },
+                { g: baseline, scenario: baselineExpectation(scenarios!.S1P), row: { mode: 'baseline', persons: 1_000_000, workers: 1, group: 'peers' } },
+              ]);
+            }
+            if (baseline && want('baseline')) {
               for (const id of (['S1', 'S2', 'S3'] as const).filter((x) => !safeIds.includes(x))) {
                 await measure(baseline, baselineExpectation(scenarios![id]), { mode: 'baseline', persons: 1_000_000, workers: 1, group: 'scenarios' });
               }
@@ -367,6 +390,17 @@ async function main(): Promise<void> {
             if (baseline) await stop(baseline);
           }
         });
+
+        if (want('openloop')) {
+          await phase(`open loop: S1 at ${OPEN_LOOP_RATE} req/s`, async () => {
+            await measure(
+              safe,
+              scenarios!.S1,
+              { ...safeRow('openloop'), rate: OPEN_LOOP_RATE },
+              { ...load, overallRate: OPEN_LOOP_RATE },
+            );
+          });
+        }
 
         if (want('pushdown')) {
           await phase('pushdown: S1 at 10k versus 1M persons', async () => {
@@ -422,6 +456,58 @@ async function main(): Promise<void> {
       } finally {
         await stop(safe);
       }
+    }
+
+    if (scenarios && want('admission')) {
+      await phase('admission at scale: S1 against thousands of delegations and 100,000 grant lines; a withdrawal on two instances', async () => {
+        const admissionUrl = withDatabase(databaseUrl, `${databaseName(databaseUrl)}_admission`);
+        const store = await prepareAdmissionStore(admissionUrl, quick ? 10_000 : 100_000, log);
+        const admission: AdmissionScaleResult = { store };
+        report.admission = admission;
+        const scaleEnv = { ...gatewayEnv(databaseUrl), DATABASE_URL: admissionUrl };
+        const demo = await gateway('safe-1M-demo-store', gatewayEnv(databaseUrl));
+        const scale = await gateway('safe-1M-admission-store', scaleEnv);
+        try {
+          const row = (label: string): RowInfo => ({ mode: 'safe', persons: 1_000_000, workers: 1, group: 'admission', label });
+          await measurePaired([
+            { g: demo, scenario: scenarios!.S1, row: row("the demo's policy set") },
+            {
+              g: scale,
+              scenario: scenarios!.S1,
+              row: row(`${store.delegations.toLocaleString('en')} delegations in force, ${store.policyLines.toLocaleString('en')} grant lines`),
+            },
+          ]);
+          await stop(demo);
+          // Instance B: a second gateway process on the same store and Redis.
+          const b = await gateway('safe-1M-admission-store-B', scaleEnv);
+          try {
+            admission.withdrawal = await withdrawalOnTwoInstances({ url: admissionUrl, a: scale, b, secret, rounds: quick ? 3 : 20, log });
+            const w = admission.withdrawal;
+            log(`  withdrawal: B refused the next read in ${w.filter((r) => r.refusedNext).length}/${w.length} rounds`);
+          } catch (error) {
+            admission.withdrawalError = (error as Error).message;
+            log(`  withdrawal on two instances failed: ${(error as Error).message}`);
+          } finally {
+            await stop(b);
+          }
+        } finally {
+          if (running.includes(demo)) await stop(demo);
+          await stop(scale);
+        }
+      });
+    }
+
+    if (want('peers')) {
+      // After every gateway has stopped: each reference server runs alone, with the same load.
+      await phase('peers: ../shared/peers/bench.sh, one server after another', async () => {
+        const background = await quiet.wait();
+        report.peers = await runPeers({ ...load, street: CLERK_STREET, log });
+        report.peersBackgroundCpu = background;
+        if (report.peers.error) log(`  peers: ${report.peers.error}`);
+        for (const r of report.peers.results) {
+          log(`  ${r.server}: ${Math.round(r.rps)} rps, p50 ${r.p50} p99 ${r.p99} ms, server CPU ${r.cpuMsPerRequest?.server.toFixed(2) ?? '–'} ms/request`);
+        }
+      });
     }
 
     if (scenarios && want('profile')) {
@@ -516,6 +602,7 @@ async function main(): Promise<void> {
   }
 
   report.machine.loadAverageAtEnd = os.loadavg();
+  report.beside!.push({ at: 'end', processes: await besideLoad() });
   report.quietWaitSeconds = quiet.waitedSeconds;
   report.totalSeconds = (performance.now() - started) / 1000;
   printTable(report);

@@ -14,6 +14,15 @@ export const CLERK_ORG = `street:${CLERK_STREET}`;
 
 export const S1_QUERY = '{ people(first: 20) { edges { node { name idNumber birthDate residenceAddress hukouAddress } } } }';
 
+/**
+ * S1 in the request shape of the reference servers (`../shared/peers`): 20 persons of one street,
+ * the same 5 fields they return (idNumber name gender birthDate streetCode), under a duty whose
+ * grant reads all five in full with no row condition, so nothing is masked and only the street
+ * scopes the rows, as with PostGraphile + RLS. S1 itself adds a row condition (aged 65+) and a
+ * masked field.
+ */
+export const S1P_QUERY = '{ people(first: 20) { edges { node { idNumber name gender birthDate streetCode } } } }';
+
 const S2_QUERY = `query PersonFile($id: ID!) {
   person(idNumber: $id) {
     idNumber name gender age residenceAddress
@@ -35,7 +44,7 @@ const S5_QUERY = `{
   }
 }`;
 
-export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
+export type ScenarioId = 'S1' | 'S1P' | 'S2' | 'S3' | 'S4' | 'S5';
 
 export interface Scenario {
   readonly id: ScenarioId;
@@ -83,6 +92,24 @@ export async function buildScenarios(inputs: ScenarioInputs): Promise<Record<Sce
       expect: (status, b) => {
         const edges = b?.data?.people?.edges;
         return status === 200 && !b.errors && Array.isArray(edges) && edges.length === 20 && isMasked(edges[0].node.hukouAddress);
+      },
+    },
+    S1P: {
+      id: 'S1P',
+      title: "S1 in the peers' shape: 20 persons of one street, their 5 fields (no row condition, nothing masked)",
+      bodies: [body(S1P_QUERY)],
+      tokens: clerks,
+      purpose: 'minimum-living-assistance',
+      expectation: '20 persons of street 310101002, the 5 fields, none masked',
+      expect: (status, b) => {
+        const edges = b?.data?.people?.edges;
+        return (
+          status === 200 &&
+          !b.errors &&
+          Array.isArray(edges) &&
+          edges.length === 20 &&
+          edges.every((e: any) => e.node.streetCode === CLERK_STREET && !isMasked(e.node.idNumber) && typeof e.node.gender === 'string')
+        );
       },
     },
     S2: {
@@ -140,6 +167,7 @@ export async function buildScenarios(inputs: ScenarioInputs): Promise<Record<Sce
 export function baselineExpectation(scenario: Scenario): Scenario {
   const base: Record<string, (status: number, b: any) => boolean> = {
     S1: (status, b) => status === 200 && !b.errors && b?.data?.people?.edges?.length === 20,
+    S1P: (status, b) => status === 200 && !b.errors && b?.data?.people?.edges?.length === 20,
     S2: (status, b) => status === 200 && !b.errors && !!b?.data?.person?.household && !!b.data.person.socialSecurity,
     S3: (status, b) => status === 200 && !b.errors && (b?.data?.house?.residents?.length ?? 0) > 0,
   };
@@ -152,6 +180,12 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  /**
+   * Open loop: autocannon's `overallRate`, requests per second over all connections (each
+   * connection sends at its share of the rate instead of as soon as it is answered). Unset: closed
+   * loop, every connection as fast as it is answered.
+   */
+  readonly overallRate?: number;
 }
 
 export interface LoadResult {
@@ -229,7 +263,7 @@ interface RunStats {
   seconds: number;
 }
 
-function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: number, seconds: number): Promise<RunStats> {
+function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: number, seconds: number, overallRate?: number): Promise<RunStats> {
   const stats: RunStats = { latencies: [], cpu: { gateway: 0, postgres: 0, redis: 0, bench: 0, other: 0 }, unexpected: 0, requests: 0, non2xx: 0, transportErrors: 0, seconds };
   const pids = gateway.pids();
   const before = cpuSnapshot(pids);
@@ -243,6 +277,7 @@ function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: numbe
         url: `${gateway.baseUrl}/graphql`,
         connections,
         duration: seconds,
+        ...(overallRate ? { overallRate } : {}),
         timeout: 30,
         method: 'POST',
         headers: headerSets[0],
@@ -333,9 +368,9 @@ export async function runScenario(
   workers: number,
 ): Promise<LoadResult> {
   gateway.resetPeakRss();
-  if (options.warmupSeconds > 0) await runOnce(gateway, scenario, options.connections, options.warmupSeconds);
+  if (options.warmupSeconds > 0) await runOnce(gateway, scenario, options.connections, options.warmupSeconds, options.overallRate);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
-  const stats = await runOnce(gateway, scenario, options.connections, options.durationSeconds);
+  const stats = await runOnce(gateway, scenario, options.connections, options.durationSeconds, options.overallRate);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   return summarize(scenario, options.connections, stats, gateway.peakRss(), { fromUs, toUs }, workers);
 }
