@@ -7,6 +7,10 @@ import fs from 'node:fs';
 import type { LoadResult, ScenarioId } from './scenarios.ts';
 import type { AuthorizationSizeResult } from './micro-authorization.ts';
 import type { AllocationSummary, ProfileSummary } from './profile.ts';
+import type { PeersRun } from './peers.ts';
+import type { AdmissionScaleResult } from './admission-scale.ts';
+import type { BesideProcess } from './beside-load.ts';
+import { admissionSection, besideSection, openLoopSection, peersSection } from './report-sections.ts';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -37,7 +41,11 @@ export interface HttpRow {
   /** Share of the machine's CPU busy with other work just before the run (gateway idle), 0..1. */
   readonly backgroundCpu?: number;
   /** Which group of the report the row belongs to. */
-  readonly group: 'scenarios' | 'pushdown' | 'workers';
+  readonly group: 'scenarios' | 'peers' | 'openloop' | 'pushdown' | 'workers' | 'admission';
+  /** Open loop: the fixed rate asked for (requests/s over all clients). */
+  readonly rate?: number;
+  /** What distinguishes the row within its group (e.g. which store state). */
+  readonly label?: string;
 }
 
 export interface AuditIngestResult {
@@ -92,6 +100,15 @@ export interface BenchReport {
   pushdownPlans?: { readonly persons: number; readonly sql: string; readonly plan: readonly string[]; readonly executionMs: number }[];
   /** Time spent waiting for other work on the machine to finish before measuring. */
   quietWaitSeconds?: number;
+  /** The reference servers of ../shared/peers, run by their bench.sh (`--peers`). */
+  peers?: PeersRun;
+  /** Share of the machine busy with other work just before the peers ran. */
+  peersBackgroundCpu?: number;
+  /** S1 against a store with thousands of delegations and 100,000 grant lines; a withdrawal on two instances. */
+  admission?: AdmissionScaleResult;
+  admissionError?: string;
+  /** What else ran on the machine, sampled at the start and at the end of the bench. */
+  beside?: { readonly at: 'start' | 'end'; readonly processes: readonly BesideProcess[] }[];
   readonly notes: string[];
 }
 
@@ -113,86 +130,8 @@ export interface TargetVerdict {
   readonly gap?: string;
 }
 
-export function targets(report: BenchReport): TargetVerdict[] {
-  const verdicts: TargetVerdict[] = [];
-  const s1 = findRow(report, 'S1', 'safe', 'scenarios')?.result;
-  const s1Base = findRow(report, 'S1', 'baseline', 'scenarios')?.result;
-  if (s1 && s1Base) {
-    const ratio = s1.rps / s1Base.rps;
-    verdicts.push({
-      target: 'S1 everything on ≥ 75% of the baseline’s requests/s',
-      measured: `${int(s1.rps)} vs ${int(s1Base.rps)} rps = ${fmt(ratio * 100)}%`,
-      met: ratio >= 0.75,
-      gap: ratio >= 0.75 ? undefined : `${fmt((0.75 - ratio) * 100)} points short; would need ${int(0.75 * s1Base.rps)} rps (+${fmt((0.75 / ratio - 1) * 100, 0)}%)`,
-    });
-  } else verdicts.push({ target: 'S1 everything on ≥ 75% of the baseline’s requests/s', measured: 'not run', met: undefined });
-  if (s1) {
-    verdicts.push({
-      target: 'S1 p99 < 50 ms at 32 clients',
-      measured: `p99 ${fmt(s1.p99)} ms`,
-      met: s1.p99 < 50 && s1.unexpected === 0,
-      gap: s1.p99 < 50 ? undefined : `${fmt(s1.p99 - 50)} ms over (${fmt(s1.p99 / 50, 2)}×)`,
-    });
-  } else verdicts.push({ target: 'S1 p99 < 50 ms at 32 clients', measured: 'not run', met: undefined });
-
-  const big = report.authorization?.find((a) => a.target === 100_000);
-  verdicts.push(
-    big
-      ? {
-          target: 'authorization p99 < 50 µs at 100,000 policy lines',
-          measured: `p99 ${fmt(big.p99Us)} µs at ${int(big.policyLines)} lines (${int(big.decisionsPerSecond)} decisions/s)`,
-          met: big.p99Us < 50 && big.allowed,
-          gap: big.p99Us < 50 ? undefined : `${fmt(big.p99Us - 50)} µs over`,
-        }
-      : { target: 'authorization p99 < 50 µs at 100,000 policy lines', measured: 'not run', met: undefined },
-  );
-
-  const audit = report.audit;
-  verdicts.push(
-    audit
-      ? {
-          target: 'audit ≥ 20,000 durable events/s, chain intact',
-          measured: `${int(audit.eventsPerSecond)} events/s, chain ${audit.intact ? 'intact' : 'NOT intact'}`,
-          met: audit.eventsPerSecond >= 20_000 && audit.intact && audit.failed === 0,
-          gap: audit.eventsPerSecond >= 20_000 ? undefined : `${int(20_000 - audit.eventsPerSecond)} events/s short`,
-        }
-      : { target: 'audit ≥ 20,000 durable events/s, chain intact', measured: report.auditError ? `failed: ${report.auditError}` : 'not run', met: undefined },
-  );
-
-  const p1m = findRow(report, 'S1', 'safe', 'pushdown', (r) => r.persons === 1_000_000 && r.result?.connections !== 1)?.result;
-  const p10k = findRow(report, 'S1', 'safe', 'pushdown', (r) => r.persons === 10_000 && r.result?.connections !== 1)?.result;
-  const single1m = findRow(report, 'S1', 'safe', 'pushdown', (r) => r.persons === 1_000_000 && r.result?.connections === 1)?.result;
-  const single10k = findRow(report, 'S1', 'safe', 'pushdown', (r) => r.persons === 10_000 && r.result?.connections === 1)?.result;
-  if (p1m && p10k) {
-    const ratio = p1m.p50 / p10k.p50;
-    const single = single1m && single10k ? `; 1 client: p50 ${fmt(single1m.p50)} vs ${fmt(single10k.p50)} ms = ${fmt(single1m.p50 / single10k.p50, 2)}×` : '';
-    verdicts.push({
-      target: 'pushdown: S1 latency at 1M persons within 1.3× of 10k',
-      measured: `p50 ${fmt(p1m.p50)} vs ${fmt(p10k.p50)} ms = ${fmt(ratio, 2)}× (32 clients)${single}`,
-      met: ratio <= 1.3,
-      gap: ratio <= 1.3 ? undefined : `${fmt(ratio - 1.3, 2)}× over`,
-    });
-  } else verdicts.push({ target: 'pushdown: S1 latency at 1M persons within 1.3× of 10k', measured: 'not run', met: undefined });
-
-  const w1 = findRow(report, 'S1', 'safe', 'workers', (r) => r.workers === 1)?.result;
-  const w2 = findRow(report, 'S1', 'safe', 'workers', (r) => r.workers === 2)?.result;
-  if (w1 && w2) {
-    const ratio = w2.rps / w1.rps;
-    verdicts.push({
-      target: '2 workers ≥ 1.6× 1 worker in S1',
-      measured: `${int(w2.rps)} vs ${int(w1.rps)} rps = ${fmt(ratio, 2)}×`,
-      met: ratio >= 1.6,
-      gap: ratio >= 1.6 ? undefined : `${fmt(1.6 - ratio, 2)}× short`,
-    });
-  } else {
-    verdicts.push({
-      target: '2 workers ≥ 1.6× 1 worker in S1',
-      measured: report.workersImplemented ? 'not run' : 'not run: WORKERS not implemented yet',
-      met: undefined,
-    });
-  }
-  return verdicts;
-}
+export { targets } from './report-targets.ts';
+import { targets } from './report-targets.ts';
 
 const verdictMark = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'met' : 'MISSED');
 
@@ -234,6 +173,14 @@ export function printTable(report: BenchReport, write: (line: string) => void = 
       );
     }
   }
+  if (report.peers) {
+    write('');
+    write('peers (../shared/peers/bench.sh, each alone): req/s  p50 ms  p99 ms  server CPU ms/request');
+    for (const p of report.peers.results) {
+      write(`  ${p.server.padEnd(22)} ${int(p.rps).padStart(6)}  ${fmt(p.p50).padStart(6)}  ${fmt(p.p99).padStart(6)}  ${fmt(p.cpuMsPerRequest?.server, 2).padStart(6)}`);
+    }
+    if (report.peers.error) write(`  ${report.peers.error}`);
+  }
   if (report.audit) {
     write('');
     write(`audit ingest: ${int(report.audit.eventsPerSecond)} durable events/s (${int(report.audit.events)} events, chain ${report.audit.intact ? 'intact' : 'NOT intact'})`);
@@ -247,12 +194,12 @@ export function printTable(report: BenchReport, write: (line: string) => void = 
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string {
+export function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string {
   const sep = head.map((_, i) => ((align?.[i] ?? 'r') === 'l' ? ':--' : '--:'));
   return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function httpTable(rows: HttpRow[]): string {
+export function httpTable(rows: HttpRow[]): string {
   return table(
     ['scenario', 'mode', 'persons', 'workers', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'transport errors', 'non-2xx', 'unexpected answers', 'peak RSS MB', 'CPU cores: gateway / PostgreSQL / Redis / load generator / other', 'machine busy before'],
     rows.map((r) => {
@@ -330,17 +277,6 @@ function findings(report: BenchReport): string[] {
   }
   const s1 = findRow(report, 'S1', 'safe', 'scenarios')?.result;
   const s1Base = findRow(report, 'S1', 'baseline', 'scenarios')?.result;
-  if (s1 && s1.p99 >= 50) {
-    const mean = (s1.connections / s1.rps) * 1000;
-    out.push(
-      `**S1 p99 and the 32 clients.** The load is closed-loop: 32 clients, each sending its next request as soon as the last ` +
-        `one is answered, so by Little’s law the mean latency is clients / throughput = ${s1.connections} / ${int(s1.rps)} rps = ${fmt(mean)} ms ` +
-        `(measured p50 ${fmt(s1.p50)} ms, p99 ${fmt(s1.p99)} ms). A p99 under 50 ms at 32 clients needs the mean well below 50 ms, i.e. ` +
-        `more than ${int(s1.connections / 0.05)} rps even with no spread at all — above all three references (550–870 rps). ` +
-        'The p99 target therefore stands or falls with throughput (gateway CPU per request) and, beyond that, with the spread ' +
-        '(garbage-collection pauses and event-loop stalls show up in p99/max).',
-    );
-  }
   const w1 = findRow(report, 'S1', 'safe', 'workers', (r) => r.workers === 1)?.result;
   const w2 = findRow(report, 'S1', 'safe', 'workers', (r) => r.workers === 2)?.result;
   if (w1?.cpu && w2?.cpu && w2.rps / w1.rps < 1.6) {
@@ -348,7 +284,7 @@ function findings(report: BenchReport): string[] {
       `gateway ${fmt(x.cpu.gateway, 2)}, PostgreSQL ${fmt(x.cpu.postgres, 2)}, Redis ${fmt(x.cpu.redis, 2)}, load generator ${fmt(x.cpu.bench, 2)}, ` +
       `other work ${fmt(x.cpu.other, 2)} (total ${fmt(x.cpu.gateway + x.cpu.postgres + x.cpu.redis + x.cpu.bench + x.cpu.other, 2)} of ${report.machine.cores})`;
     out.push(
-      `**Why a second worker does not give 1.6×** (${fmt(w2.rps / w1.rps, 2)}×): the CPU cores each part used during the runs — ` +
+      `**Why a second worker gives ${fmt(w2.rps / w1.rps, 2)}× and not 2×** (no longer a target: bounded by this machine): the CPU cores each part used during the runs — ` +
         `1 worker: ${split(w1)}; 2 workers: ${split(w2)}. The gateway needs ${fmt((w1.cpu.gateway / w1.rps) * 1000, 2)} ms of CPU per request ` +
         `and PostgreSQL, Redis and the load generator another ${fmt(((w1.cpu.postgres + w1.cpu.redis + w1.cpu.bench) / w1.rps) * 1000, 2)} ms: ` +
         `on ${report.machine.cores} cores that caps the whole system near ${int((report.machine.cores * 1000) / (((w1.cpu.gateway + w1.cpu.postgres + w1.cpu.redis + w1.cpu.bench) / w1.rps) * 1000))} rps ` +
@@ -429,8 +365,9 @@ export function markdown(report: BenchReport): string {
   parts.push(
     'Written by `npm run bench` (`bench/run.ts`); every figure below comes from the run of ' +
       `${m.date}${report.quick ? ' — a **--quick smoke run**: short durations, fewer iterations; not the reference figures' : ''}` +
-      `${report.only ? ` (only: ${report.only.join(', ')})` : ''}. Run it again with \`npm run bench\` ` +
-      '(`-- --only s1,micro` for parts, `-- --quick` for a smoke run; `BENCH_DATABASE_URL`, `BENCH_REDIS_URL`).',
+      `${report.only ? ` (only: ${report.only.join(', ')})` : ''}${report.peers ? ', with the reference servers of `../shared/peers`' : ''}. Run it again with \`npm run bench\` ` +
+      '(`-- --peers` to run the reference servers too, `-- --only s1,micro` for parts, `-- --quick` for a smoke run; `BENCH_DATABASE_URL`, `BENCH_REDIS_URL`, `PEERS_DIR`). ' +
+      'Ratios are meaningful within one run only: every row of a comparison ran on this machine, the same day, one after another.',
   );
 
   parts.push('## Machine');
@@ -441,7 +378,7 @@ export function markdown(report: BenchReport): string {
         ['CPU', `${m.cpuModel}`],
         ['cores', String(m.cores)],
         ['memory', `${fmt(m.memoryGiB, 1)} GiB`],
-        ['date', m.date],
+        ['date (UTC, start of the run)', m.date],
         ['Node.js', m.node],
         ['PostgreSQL', m.postgres],
         ['Redis', m.redis],
@@ -464,9 +401,10 @@ export function markdown(report: BenchReport): string {
       ['l', 'l', 'l', 'l'],
     ),
   );
-  parts.push(
-    'References for S1-like work on this kind of machine: PostGraphile + RLS ~550 rps, plain yoga + express with hand-written SQL ~650 rps, bare node:http ~870 rps.',
-  );
+  parts.push(...besideSection(report));
+
+  parts.push(...peersSection(report));
+  parts.push(...openLoopSection(report));
 
   const found = findings(report);
   if (found.length > 0) {
@@ -510,8 +448,8 @@ export function markdown(report: BenchReport): string {
   if (ratios.length > 0) {
     parts.push('### Cost of safety');
     parts.push(
-      'Same server with two pipeline stages replaced (`bench/baseline/baseline-main.ts`): authorization, masking, row conditions, audit, rate limits and the ' +
-        'operation limits off (authentication and the street scope stay). Both gateways run at once and are measured side by side: ' +
+      'Same server with two pipeline stages replaced (`bench/baseline/baseline-main.ts`): authorization (with masking and the grants’ row conditions) and the audit ' +
+        'trail off; everything else stays (authentication, the street scope, rate limits, operation limits, the deadline, schema privacy). Both gateways run at once and are measured side by side: ' +
         'after each one’s warm-up, the measured time is split into slices run in A B B A order, so other work on the machine weighs on both alike.',
     );
     parts.push(
@@ -522,6 +460,8 @@ export function markdown(report: BenchReport): string {
       ),
     );
   }
+
+  parts.push(...admissionSection(report));
 
   const pushdown = report.http.filter((r) => r.group === 'pushdown');
   if (pushdown.length > 0) {
