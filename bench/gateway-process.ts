@@ -210,8 +210,35 @@ function processTicks(pid: number): { ticks: number; comm: string } | undefined 
   }
 }
 
+/** Which databases' PostgreSQL backends count as "PostgreSQL" (the rest is other work). Default: all. */
+let ownDatabase: (name: string) => boolean = () => true;
+
+/**
+ * Narrows the PostgreSQL group to the backends of the databases under test (and the server's own
+ * background processes), so that another job's queries on the same server count as other work.
+ */
+export function countPostgresOf(predicate: (database: string) => boolean): void {
+  ownDatabase = predicate;
+}
+
+/** The database a backend serves, from its title (`postgres: 15/main: user db host(port) state`). */
+function backendDatabase(pid: number): string | undefined {
+  try {
+    const title = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return /^postgres: [^:]+: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(title)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A backend of another database is other work; background processes (no database) are PostgreSQL's. */
+function postgresGroup(pid: number, own: (database: string) => boolean): 'postgres' | 'other' {
+  const database = backendDatabase(pid);
+  return database === undefined || own(database) ? 'postgres' : 'other';
+}
+
 /** CPU ticks of every process (grouped: the gateway tree, PostgreSQL, Redis, this process) and of the machine. */
-export function cpuSnapshot(gatewayPids: readonly number[]): CpuSnapshot {
+export function cpuSnapshot(gatewayPids: readonly number[], own: (database: string) => boolean = ownDatabase): CpuSnapshot {
   const gatewaySet = new Set(gatewayPids);
   const processes = new Map<number, { ticks: number; group: 'gateway' | 'postgres' | 'redis' | 'bench' | 'other' }>();
   for (const entry of fs.readdirSync('/proc')) {
@@ -224,7 +251,7 @@ export function cpuSnapshot(gatewayPids: readonly number[]): CpuSnapshot {
       : pid === process.pid
         ? 'bench'
         : t.comm === 'postgres'
-          ? 'postgres'
+          ? postgresGroup(pid, own)
           : t.comm.startsWith('redis-server')
             ? 'redis'
             : 'other';

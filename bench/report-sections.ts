@@ -81,6 +81,11 @@ export function peersSection(report: BenchReport): string[] {
   if (run?.setupRan) notes.push('`setup.sh` ran first in this run (packages or the `peerbench` database were missing).');
   for (const s of run?.skipped ?? []) notes.push(`${s.server}: not run (${s.reason}).`);
   if (run?.error) notes.push(`Peers: ${run.error}.`);
+  if (run?.resultsDir) notes.push(`bench.sh's own files of this run (autocannon JSON, checks, server logs): \`${run.resultsDir}\`.`);
+  notes.push(
+    'PostgreSQL CPU counts the backends of the database under test (`peerbench` for the peers, the bench’s own databases for Lianqiao) and the ' +
+      'server’s background processes; another job’s queries on the same server count as rest.',
+  );
   if (!run) notes.push('The peers did not run (`npm run bench -- --peers` runs them).');
   notes.push(
     'PostGraphile answers with 4 round trips per request (BEGIN, set_config, the query, COMMIT) on a pool of 10; the hand-written servers with one; ' +

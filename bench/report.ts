@@ -412,16 +412,17 @@ export function markdown(report: BenchReport): string {
     parts.push(found.map((f) => `- ${f}`).join('\n'));
   }
 
-  parts.push('## HTTP scenarios');
-  parts.push(
+  const scenarioRows = report.http.filter((r) => r.group === 'scenarios');
+  if (scenarioRows.length > 0) parts.push('## HTTP scenarios');
+  if (scenarioRows.length > 0) parts.push(
     `${report.load.connections} clients (autocannon connections, keep-alive), ${report.load.warmupSeconds} s warm-up (discarded) then ` +
       `${report.load.durationSeconds} s measured. Latency percentiles over every response of the measured run. ` +
       '"Unexpected answers" are responses whose body is not what the scenario expects (checked on every response: a GraphQL error in a 200 counts). ' +
       'Peak RSS is VmHWM of the gateway process tree (primary + workers), reset before the warm-up.',
   );
-  parts.push(httpTable(report.http.filter((r) => r.group === 'scenarios')));
+  if (scenarioRows.length > 0) parts.push(httpTable(scenarioRows));
   const scenarios = report.http.filter((r) => r.group === 'scenarios' && r.mode === 'safe');
-  parts.push(
+  if (scenarios.length > 0) parts.push(
     scenarios
       .map((r) => `- **${r.scenario}** ${r.title}. Expected: ${r.expectation}. Probe: ${r.probe ? (r.probe.ok ? 'as expected' : `NOT as expected (${r.probe.status}: \`${r.probe.body.slice(0, 200).replace(/`/g, "'")}\`)`) : '–'}.`)
       .join('\n'),
@@ -483,8 +484,8 @@ export function markdown(report: BenchReport): string {
     }
   }
 
-  parts.push('### Workers');
   const workers = report.http.filter((r) => r.group === 'workers');
+  if (workers.length > 0 || !report.only || report.only.includes('workers')) parts.push('### Workers');
   if (workers.some((r) => r.result)) {
     parts.push(
       'S1, everything on, `WORKERS=1` and `WORKERS=2` (node:cluster, one audit chain per worker) side by side (A B B A slices; the ' +
@@ -492,7 +493,7 @@ export function markdown(report: BenchReport): string {
     );
   }
   if (workers.length > 0) parts.push(httpTable(workers));
-  else parts.push(report.workersImplemented ? 'Not run.' : 'WORKERS=2: *not run: WORKERS not implemented yet*.');
+  else if (!report.only || report.only.includes('workers')) parts.push(report.workersImplemented ? 'Not run.' : 'WORKERS=2: *not run: WORKERS not implemented yet*.');
 
   if (report.authorization?.length || report.authorizationError) {
     parts.push('## Authorization (in-process)');

@@ -32,7 +32,7 @@ import {
   prepareDatabase,
   withDatabase,
 } from './databases.ts';
-import { PROJECT_ROOT, startGateway, type GatewayProcess } from './gateway-process.ts';
+import { countPostgresOf, PROJECT_ROOT, startGateway, type GatewayProcess } from './gateway-process.ts';
 import {
   baselineExpectation,
   buildScenarios,
@@ -209,6 +209,9 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL;
   const redisUrl = process.env.BENCH_REDIS_URL ?? DEFAULT_BENCH_REDIS_URL;
   const smallUrl = withDatabase(databaseUrl, `${databaseName(databaseUrl)}_10k`);
+  // PostgreSQL's CPU: the backends of the bench's own databases (and the server's background processes).
+  const benchDatabases = new Set(['', '_10k', '_admission'].map((suffix) => `${databaseName(databaseUrl)}${suffix}`));
+  countPostgresOf((database) => benchDatabases.has(database));
 
   const phases: { name: string; seconds: number }[] = [];
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
