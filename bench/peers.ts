@@ -8,7 +8,8 @@
  * CPU per request is measured here the same way as for the gateway, not taken from bench.sh's own
  * steady-window sample: the server's pid is read from bench.sh's output ("up (pid N)"), and the
  * ticks of that process (utime + stime, all threads, from /proc) are snapshotted when its warm-up
- * ends and when its measured run has ended, then divided by the measured run's requests.
+ * ends and when its measured run has ended (and every 250 ms between, so that PostgreSQL backends
+ * closed before the end keep their ticks), then divided by the measured run's requests.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,8 @@ export const PEER_TITLES: Record<string, string> = {
   yoga: 'graphql-yoga + express, hand-written SQL',
   'yoga-nodehttp': 'graphql-yoga on node:http, hand-written SQL',
   bare: 'bare node:http + pg, no GraphQL',
+  'yoga-node22': 'graphql-yoga + express, hand-written SQL (Node 22)',
+  'bare-node22': 'bare node:http + pg, no GraphQL (Node 22)',
 };
 
 export interface PeerResult {
@@ -162,7 +165,12 @@ export async function runPeers(options: PeersOptions): Promise<PeersRun> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lianqiao-bench-peers-'));
   const header: string[] = [];
   const cpu = new Map<string, ReturnType<typeof cpuMs>>();
-  let current: { server: string; pid?: number; before?: CpuSnapshot } | undefined;
+  let current: { server: string; pid?: number; before?: CpuSnapshot; seen?: Map<number, { ticks: number; group: string }>; timer?: NodeJS.Timeout } | undefined;
+  // Processes that end before the run's end (the servers' pools close idle backends within a second
+  // of the load stopping) would lose their ticks: every process's latest ticks are kept while it runs.
+  const watch = (run: NonNullable<typeof current>) => {
+    for (const [pid, p] of cpuSnapshot([run.pid!], PEER_DATABASE).processes) run.seen!.set(pid, p);
+  };
   const code = await runScript(
     dir,
     'bench.sh',
@@ -184,14 +192,21 @@ export async function runPeers(options: PeersOptions): Promise<PeersRun> {
       if (m && current) current.pid = Number(m[1]);
       // The measured run starts right after this line.
       if (/^ {2}warm-up: /.test(line) && current?.pid) {
-        current.before = cpuSnapshot([current.pid], PEER_DATABASE);
+        const run = current;
+        run.before = cpuSnapshot([run.pid!], PEER_DATABASE);
+        run.seen = new Map();
+        run.timer = setInterval(() => watch(run), 250);
       }
       if (/^ {2}measured: /.test(line) && current?.pid && current.before) {
-        cpu.set(current.server, cpuMs(current.before, cpuSnapshot([current.pid], PEER_DATABASE), current.pid));
+        clearInterval(current.timer);
+        const end = cpuSnapshot([current.pid], PEER_DATABASE);
+        for (const [pid, p] of end.processes) current.seen!.set(pid, p);
+        cpu.set(current.server, cpuMs(current.before, { ...end, processes: current.seen! as CpuSnapshot['processes'] }, current.pid));
         current = undefined;
       }
     },
   );
+  if (current?.timer) clearInterval(current.timer);
   const runs = fs.readdirSync(out).filter((d) => fs.statSync(path.join(out, d)).isDirectory());
   const resultsDir = runs.length > 0 ? path.join(out, runs.sort().at(-1)!) : undefined;
   const results: PeerResult[] = [];

@@ -11,7 +11,8 @@
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/lianqiao_bench; a second
  * database `<name>_10k` is used for the pushdown comparison, scratch ones for the micro-benchmarks),
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379), PEERS_DIR (default ../shared/peers beside the
- * project).
+ * project), PEERS_SERVERS (default: bench.sh's own list; it also offers yoga-node22, bare-node22),
+ * BENCH_REPORT_JSON (also write the raw report there).
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -86,7 +87,7 @@ function parseOptions() {
         `  parts: ${PARTS.join(', ')} (peers only with --peers or --only peers)\n` +
         '  the baseline runs bench/baseline/baseline-main.ts (open access, no audit) beside the gateway\n' +
         '  --peers also runs ../shared/peers/bench.sh (PostGraphile + RLS, yoga, bare node) with the same load\n' +
-        '  env: BENCH_DATABASE_URL, BENCH_REDIS_URL, PEERS_DIR\n',
+        '  env: BENCH_DATABASE_URL, BENCH_REDIS_URL, PEERS_DIR, PEERS_SERVERS\n',
     );
     process.exit(0);
   }
@@ -504,7 +505,8 @@ async function main(): Promise<void> {
       // After every gateway has stopped: each reference server runs alone, with the same load.
       await phase('peers: ../shared/peers/bench.sh, one server after another', async () => {
         const background = await quiet.wait();
-        report.peers = await runPeers({ ...load, street: CLERK_STREET, log });
+        const servers = process.env.PEERS_SERVERS?.split(/[\s,]+/).filter(Boolean);
+        report.peers = await runPeers({ ...load, street: CLERK_STREET, log, ...(servers?.length ? { servers } : {}) });
         report.peersBackgroundCpu = background;
         if (report.peers.error) log(`  peers: ${report.peers.error}`);
         for (const r of report.peers.results) {
@@ -610,6 +612,8 @@ async function main(): Promise<void> {
   report.totalSeconds = (performance.now() - started) / 1000;
   printTable(report);
   writeMarkdown(report, options.out);
+  // The raw figures, to read or to render again (`markdown(JSON.parse(...))`).
+  if (process.env.BENCH_REPORT_JSON) fs.writeFileSync(process.env.BENCH_REPORT_JSON, JSON.stringify(report, null, 1));
   log(`wrote ${path.relative(process.cwd(), options.out) || options.out}`);
 }
 
