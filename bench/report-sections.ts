@@ -132,7 +132,10 @@ export function admissionSection(report: BenchReport): string[] {
     parts.push(
       'Withdrawal on two instances: two gateway processes (A and B) on that store and the same Redis. Each round creates a grant of duty ' +
         '`bench-withdrawal` for street 310101002 in the store, waits until B serves a read under it (and A serves one), then sends `withdrawGrant` to A as ' +
-        'the dataset’s owner and, the moment A answers, the same read to B, then once more. Times are from the bench process (request sent → answer).',
+        'the dataset’s owner and, the moment A answers, the same read to B, then once more. Times are from the bench process (request sent → answer). ' +
+        'A policy change bumps the store’s policy version; A reloads its policy set before it answers, and B’s next read finds the new version and ' +
+        `reloads before it decides, so both times include a reload of the whole set (${int(a?.store.policyLines)} lines and the delegations), and every read ` +
+        'arriving on B meanwhile waits for the same reload.',
     );
     parts.push(
       table(

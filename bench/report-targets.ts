@@ -14,6 +14,9 @@ const int = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '�
 const S5_BEFORE_RPS = 173;
 const OPEN_LOOP_P99_MS = 25;
 
+/** Gateway CPU ms per request of a load result, from /proc. */
+const perRequest = (x: { cpu?: { gateway: number }; rps: number }) => (x.cpu && x.rps > 0 ? (x.cpu.gateway / x.rps) * 1000 : Number.NaN);
+
 const notRun = (target: string, why = 'not run'): TargetVerdict => ({ target, measured: why, met: undefined });
 
 /** At least `goal` (higher is better). */
@@ -45,14 +48,16 @@ export function targets(report: BenchReport): TargetVerdict[] {
     if (s1p && best) {
       const ratio = s1p.rps / best.rps;
       const all = pgl.map((p) => `${p.server} ${int(p.rps)}`).join(', ');
-      v.push(atLeast(t, `${int(s1p.rps)} vs ${int(best.rps)} rps (${best.server}; ${all}) = ${fmt(ratio, 2)}×`, ratio, 1.2, (n) => `${fmt(n, 2)}×`));
+      const cpu = `; server CPU per request ${fmt(perRequest(s1p), 2)} vs ${fmt(best.cpuMsPerRequest?.server, 2)} ms`;
+      v.push(atLeast(t, `${int(s1p.rps)} vs ${int(best.rps)} rps (${best.server}; ${all}) = ${fmt(ratio, 2)}×${cpu}`, ratio, 1.2, (n) => `${fmt(n, 2)}×`));
     } else v.push(notRun(t, report.peers?.error ? `not run: ${report.peers.error}` : 'not run (needs --peers)'));
   }
   {
     const t = 'baseline (safety off, peers’ shape) ≥ yoga + express peer req/s';
     const yoga = peer(report, 'yoga');
     if (s1pBase && yoga) {
-      v.push(atLeast(t, `${int(s1pBase.rps)} vs ${int(yoga.rps)} rps = ${fmt(s1pBase.rps / yoga.rps, 2)}×`, s1pBase.rps / yoga.rps, 1, (n) => `${fmt(n, 2)}×`));
+      const cpu = `; server CPU per request ${fmt(perRequest(s1pBase), 2)} vs ${fmt(yoga.cpuMsPerRequest?.server, 2)} ms`;
+      v.push(atLeast(t, `${int(s1pBase.rps)} vs ${int(yoga.rps)} rps = ${fmt(s1pBase.rps / yoga.rps, 2)}×${cpu}`, s1pBase.rps / yoga.rps, 1, (n) => `${fmt(n, 2)}×`));
     } else v.push(notRun(t, 'not run (needs --peers)'));
   }
 
