@@ -45,6 +45,7 @@ import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.ts';
 import { loadPersistedOperations } from './pipeline/use-persisted-operations.ts';
 import { EmergencyStore } from '../policies/emergency/emergency-store.ts';
+import { EmergencyExpiry } from '../schema/emergency/emergency-expiry.ts';
 
 export interface RuntimeOptions extends OpenOptions {
   /** Observes every SQL statement a PostgreSQL source connector sends (tests read it). */
@@ -70,6 +71,8 @@ export interface Runtime {
   readonly authorizer: CasbinAuthorizer;
   /** Emergency (break-glass) sessions, in the gateway store. */
   readonly emergencySessions: EmergencyStore;
+  /** Writes the STOP event of expired sessions (a sweep on a timer; look-ups in emergencySessions too). */
+  readonly emergencyExpiry: EmergencyExpiry;
   readonly authenticator: Authenticator;
   readonly audit: AuditLog;
   readonly auditReader: AuditReader;
@@ -302,6 +305,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await authorizer.reload();
     }
     const auditReader = new AuditReader({ db: databases.store, subjectKey: keys.subjectKey });
+    const emergencyExpiry = new EmergencyExpiry({
+      sessions: new EmergencyStore(databases.store),
+      audit,
+      onError: (error) => log('warn', 'emergency session expiries could not be recorded; the next sweep retries', error),
+    });
+    emergencyExpiry.start();
+    closers.push(() => emergencyExpiry.stop());
 
     // Rate limits: counted in Redis across instances when configured, else in-process; while Redis
     // is unreachable each instance counts in-process (never unlimited, never a failed request).
@@ -327,7 +337,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       policyStore,
       admissionStore,
       authorizer,
-      emergencySessions: new EmergencyStore(databases.store),
+      emergencySessions: new EmergencyStore(databases.store, { onExpired: (s) => emergencyExpiry.touched(s) }),
+      emergencyExpiry,
       authenticator,
       audit,
       auditReader,

@@ -3,9 +3,14 @@
  * duty, optionally one person, for at most the grants' `maxMinutes`; started with a reason and a
  * case reference, ended early or at its expiry, and reviewed afterwards by someone else.
  *
- * START, an early end (STOP) and the review each write an event; an expiry writes none, as a
- * grant's end writes none: the START event records `expiresAt`, and from that instant every read
- * under the session is refused (and that refusal is an event, flagged with the session).
+ * START and the review each write an event, and every session stops with exactly one STOP event:
+ * written by `endEmergencyAccess` for an early end, or, for an expiry, by whichever instance notices
+ * it first (a sweep on a timer, or the next look-up of the session: schema/emergency/emergency-expiry.ts).
+ * From `expiresAt` on every read under the session is refused whether or not that STOP is written yet.
+ *
+ * The row says which stop it had: `endedAt` before `expiresAt` is an early end (by `endedBy`);
+ * `endedAt` equal to `expiresAt` (and `endedBy` null) is an expiry whose STOP is in the trail; no
+ * `endedAt` past `expiresAt` is an expiry whose STOP is still to be written.
  */
 export type EmergencyVerdict = 'JUSTIFIED' | 'UNJUSTIFIED';
 
@@ -43,7 +48,9 @@ export interface EmergencySession {
 export const REVIEW_DUE_MS = 3 * 86_400_000;
 
 export function sessionState(session: EmergencySession, now: number): EmergencyState {
-  if (session.endedAt && session.endedAt.getTime() <= now) return 'ENDED';
+  const ended = session.endedAt?.getTime();
+  // An end at the expiry instant is the expiry's recorded STOP, not an early end.
+  if (ended !== undefined && ended <= now && ended < session.expiresAt.getTime()) return 'ENDED';
   if (session.expiresAt.getTime() <= now) return 'EXPIRED';
   return 'OPEN';
 }
@@ -53,6 +60,11 @@ export function sessionStoppedAt(session: EmergencySession, now: number): Date |
   const state = sessionState(session, now);
   if (state === 'OPEN') return null;
   return state === 'ENDED' ? session.endedAt : session.expiresAt;
+}
+
+/** Past its expiry with no STOP event written for it yet (what the expiry recorder looks for). */
+export function expiryUnrecorded(session: EmergencySession, now: number): boolean {
+  return session.endedAt === null && session.expiresAt.getTime() <= now;
 }
 
 export function isOverdue(session: EmergencySession, now: number): boolean {

@@ -11,7 +11,7 @@ import { sql, type Kysely } from 'kysely';
 import { GatewayError } from '../../core/errors.ts';
 import type { Viewer } from '../../core/identity.ts';
 import type { StartPlan } from './emergency-rules.ts';
-import { REVIEW_DUE_MS, type EmergencySession, type EmergencyVerdict } from './emergency-session.ts';
+import { expiryUnrecorded, REVIEW_DUE_MS, type EmergencySession, type EmergencyVerdict } from './emergency-session.ts';
 
 export interface EmergencyLimits {
   /** Sessions a street may start within any hour (`EMERGENCY_STARTS_PER_STREET_PER_HOUR`). */
@@ -63,14 +63,65 @@ export interface SessionFilter {
   readonly review?: 'any' | 'unreviewed' | 'overdue' | 'reviewed';
 }
 
-export class EmergencyStore {
-  constructor(private readonly db: Kysely<any>) {}
+export interface EmergencyStoreOptions {
+  /**
+   * Called when a look-up finds a session past its expiry with no STOP written yet: records that
+   * STOP (schema/emergency/emergency-expiry.ts) and answers the session as it now is. The next
+   * touch of a session is one of the two ways its expiry gets into the trail; the sweep is the other.
+   */
+  readonly onExpired?: (session: EmergencySession) => Promise<EmergencySession | undefined>;
+  readonly now?: () => number;
+}
 
-  /** The session with this id, or undefined (also for an id that is not a session id). */
+export class EmergencyStore {
+  constructor(
+    private readonly db: Kysely<any>,
+    private readonly options: EmergencyStoreOptions = {},
+  ) {}
+
+  /**
+   * The session with this id, or undefined (also for an id that is not a session id). A session
+   * found expired with its STOP unwritten has it written first (when an `onExpired` is set).
+   */
   async get(id: string, on: Kysely<any> = this.db): Promise<EmergencySession | undefined> {
     if (!isSessionId(id)) return undefined;
     const row = await on.selectFrom('emergency_session').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const session = rowToSession(row);
+    const onExpired = this.options.onExpired;
+    if (onExpired && on === this.db && expiryUnrecorded(session, this.options.now?.() ?? Date.now())) return (await onExpired(session)) ?? session;
+    return session;
+  }
+
+  /**
+   * Marks an expired session as stopped at its expiry, inside `on` (the transaction that appends its
+   * STOP event). Undefined when it is not expired or its stop is already recorded (ended early, or
+   * another instance got there first: the row lock makes the second writer see the first's end).
+   */
+  async recordExpiry(on: Kysely<any>, id: string, now: Date): Promise<EmergencySession | undefined> {
+    const row = await on
+      .updateTable('emergency_session')
+      .set({ ended_at: sql`expires_at`, ended_by: null })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .where('expires_at', '<=', now)
+      .returningAll()
+      .executeTakeFirst();
     return row ? rowToSession(row) : undefined;
+  }
+
+  /** Ids of sessions past their expiry with no STOP recorded, oldest expiry first, at most `limit`. */
+  async expiredUnrecorded(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('emergency_session')
+      .select('id')
+      .where('ended_at', 'is', null)
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id as string);
   }
 
   /**

@@ -3,7 +3,7 @@
  * auditors list and review sessions. The rules are in policies/emergency; here they are applied to
  * the request, and every change is written with its audit event (START, STOP, review).
  */
-import { auditEvent, type AuditEventInput, type TransactionalAuditSink } from '../../audit/audit-event.ts';
+import type { AuditEventInput, TransactionalAuditSink } from '../../audit/audit-event.ts';
 import type { EmergencyActivity } from '../../audit/emergency-findings.ts';
 import { EMERGENCY_REVIEW_ACTION, EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION } from '../../audit/emergency-read.ts';
 import { GatewayError } from '../../core/errors.ts';
@@ -17,6 +17,7 @@ import { isOverdue, REVIEW_DUE_MS, sessionState, type EmergencySession } from '.
 import type { EmergencyLimits, EmergencyStore } from '../../policies/emergency/emergency-store.ts';
 import { resolverContext } from '../resolver-context.ts';
 import { changeWithEvent } from './emergency-changes.ts';
+import { sessionEvent } from './emergency-events.ts';
 
 export interface EmergencyDeps {
   readonly sessions: EmergencyStore;
@@ -62,30 +63,9 @@ export function emergencyResolvers(deps: EmergencyDeps) {
   const now = () => deps.now?.() ?? Date.now();
 
   /** An event of this request, for one step of a session. */
-  const sessionEvent = (context: object, session: EmergencySession, step: string, action: string, extra: Record<string, unknown>, reason: string): AuditEventInput => {
+  const stepEvent = (context: object, session: EmergencySession, step: string, action: string, extra: Record<string, unknown>, reason: string): AuditEventInput => {
     const state = resolverContext(context);
-    return auditEvent(
-      { requestId: state.requestId, started: Date.now(), viewer: state.viewer, purpose: session.duty },
-      {
-        operationType: 'mutation',
-        operationName: `emergency:${step}`,
-        decision: 'allow',
-        reason,
-        fields: [...session.fields],
-        subjects: session.subjectIdNumber ? [session.subjectIdNumber] : [],
-        change: {
-          action,
-          session: session.id,
-          user: session.userSub,
-          org: session.org,
-          street: session.street,
-          duty: session.duty,
-          caseRef: scrubText(session.caseRef),
-          expiresAt: session.expiresAt.toISOString(),
-          ...extra,
-        },
-      },
-    );
+    return sessionEvent({ requestId: state.requestId, viewer: state.viewer }, session, step, action, extra, reason);
   };
 
   return {
@@ -129,7 +109,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
           deps.audit,
           (on) => deps.sessions.start(on, plan, viewer, deps.limits),
           (s) =>
-            sessionEvent(
+            stepEvent(
               context,
               s,
               'start',
@@ -154,7 +134,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
             if (!s) throw new GatewayError('BAD_USER_INPUT', `emergency session ${args.id} is no longer open`);
             return s;
           },
-          (s) => sessionEvent(context, s, 'stop', EMERGENCY_STOP_ACTION, { endedBy: viewer.sub, endedAt: s.endedAt?.toISOString() ?? null }, `emergency access ended: session ${s.id}`),
+          (s) => stepEvent(context, s, 'stop', EMERGENCY_STOP_ACTION, { stopReason: 'ended', endedBy: viewer.sub, endedAt: s.endedAt?.toISOString() ?? null }, `emergency access ended: session ${s.id}`),
         );
         resolverContext(context).trace.change = { action: 'endEmergencyAccess', session: ended.id };
         return ended;
@@ -173,7 +153,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
             return s;
           },
           (s) =>
-            sessionEvent(
+            stepEvent(
               context,
               s,
               'review',
