@@ -5,6 +5,8 @@ import { navigate } from '../lib/router.js';
 import { signOut } from '../lib/session.js';
 import { viewsFor } from '../views/index.js';
 import { LanguageSwitch } from './language-switch.js';
+import { EmergencyBanner } from './emergency-banner.js';
+import { clearEmergencySession } from '../lib/emergency-session.js';
 
 export function Layout({ claims, route, title, onLanguage, children }) {
   const views = viewsFor(claims.roles).filter((v) => v.nav);
@@ -33,6 +35,7 @@ export function Layout({ claims, route, title, onLanguage, children }) {
         data-test="sign-out"
         onClick=${() => {
           signOut();
+          clearEmergencySession();
           navigate('/console/sign-in');
         }}
       >
@@ -55,6 +58,6 @@ export function Layout({ claims, route, title, onLanguage, children }) {
         </div>`,
       )}
     </nav>
-    <main class="content">${children}</main>
+    <main class="content"><${EmergencyBanner} claims=${claims} />${children}</main>
   </div>`;
 }

@@ -31,12 +31,16 @@ function headers(extra = {}) {
 }
 
 /**
- * Runs one GraphQL operation. `purpose` becomes X-Purpose (needed only for reads of source data).
+ * Runs one GraphQL operation. `purpose` becomes X-Purpose (needed only for reads of source data),
+ * `caseRef` X-Case-Ref, and `emergency` X-Emergency: a read under an emergency session, sent only
+ * when the user chose it for this read (such a read is flagged, reviewed, and shown to the resident).
  * Resolves with `data`; rejects with an ApiError carrying the gateway's error code.
  */
-export async function graphql(query, variables = {}, { purpose } = {}) {
+export async function graphql(query, variables = {}, { purpose, caseRef, emergency } = {}) {
   const extra = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
   if (purpose) extra['x-purpose'] = purpose;
+  if (caseRef) extra['x-case-ref'] = caseRef;
+  if (emergency) extra['x-emergency'] = emergency;
   let response;
   let body;
   track(1);

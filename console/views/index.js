@@ -18,6 +18,9 @@ import { AuditIntegrity } from './audit/audit-integrity.js';
 import { AuditExport } from './audit/audit-export.js';
 import { DutyCatalogue } from './duty-catalogue.js';
 import { MyDataAccess } from './resident/my-data-access.js';
+import { EmergencyStart } from './emergency/emergency-start.js';
+import { EmergencySessions } from './emergency/emergency-sessions.js';
+import { PersonLookup } from './street/person-lookup.js';
 
 const STREET = ['street_admin', 'street_staff'];
 
@@ -28,6 +31,8 @@ export const VIEWS = [
   { id: 'street-requests', path: '/console/street/requests', roles: ['street_admin'], title: 'view.streetRequests', nav: true, component: StreetRequests },
   { id: 'street-request-new', path: '/console/street/requests/new', roles: ['street_admin'], title: 'view.streetRequestNew', nav: true, component: AccessRequestForm },
   { id: 'street-request', path: '/console/street/requests/:id', roles: ['street_admin'], title: 'view.streetRequest', component: StreetRequest },
+  { id: 'street-lookup', path: '/console/street/lookup', roles: ['street_staff'], title: 'view.streetLookup', nav: true, component: PersonLookup },
+  { id: 'street-emergency', path: '/console/street/emergency', roles: ['street_staff'], title: 'view.streetEmergency', nav: true, component: EmergencyStart },
   { id: 'owner-requests', path: '/console/owner/requests', roles: ['data_owner'], title: 'view.ownerRequests', nav: true, component: OwnerRequests },
   { id: 'owner-request', path: '/console/owner/requests/:id', roles: ['data_owner'], title: 'view.ownerRequest', component: OwnerRequest },
   { id: 'owner-grants', path: '/console/owner/grants', roles: ['data_owner'], title: 'view.ownerGrants', nav: true, component: OwnerGrants },
@@ -43,6 +48,7 @@ export const VIEWS = [
   { id: 'audit-subject', path: '/console/audit/subject', roles: ['auditor'], title: 'view.auditSubject', nav: true, component: SubjectAccessReport },
   { id: 'audit-integrity', path: '/console/audit/integrity', roles: ['auditor'], title: 'view.auditIntegrity', nav: true, component: AuditIntegrity },
   { id: 'audit-export', path: '/console/audit/export', roles: ['auditor'], title: 'view.auditExport', nav: true, component: AuditExport },
+  { id: 'emergency-sessions', path: '/console/emergency/sessions', roles: ['data_owner', 'auditor'], title: 'view.emergencySessions', nav: true, component: EmergencySessions },
   { id: 'resident-reads', path: '/console/resident/reads', roles: ['resident'], title: 'view.residentReads', nav: true, component: MyDataAccess },
   { id: 'duties', path: '/console/duties', roles: ['platform_admin'], title: 'view.duties', nav: true, component: DutyCatalogue },
 ];

@@ -179,6 +179,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         if (s.subjectIdNumber) resolverContext(context).trace.subjects.add(s.subjectIdNumber);
         return s.subjectIdNumber;
       },
+      forOnePerson: (s: EmergencySession) => s.subjectIdNumber !== null,
       startedAt: (s: EmergencySession) => s.startedAt.toISOString(),
       expiresAt: (s: EmergencySession) => s.expiresAt.toISOString(),
       endedAt: (s: EmergencySession) => s.endedAt?.toISOString() ?? null,

@@ -48,6 +48,8 @@ export const emergencyTypeDefs = /* GraphQL */ `
     duty: ID!
     "The one person the session is for, when it is for one: every row read under it is theirs."
     subjectIdNumber: ID
+    "Whether the session is for one person (without looking that person up, as subjectIdNumber does)."
+    forOnePerson: Boolean!
     reason: String!
     caseRef: String!
     "Grants whose emergency clauses the session opened."
