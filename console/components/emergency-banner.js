@@ -33,7 +33,9 @@ export function EmergencyBanner({ claims }) {
     <div class="emergency-main">
       <strong>${t('emergency.bannerTitle')}</strong>
       <span> ${t('emergency.bannerFor', { duty: session.duty, caseRef: session.caseRef })}</span>
-      ${session.subjectIdNumber ? html`<span> ${t('emergency.bannerOnePerson', { id: session.subjectIdNumber })}</span>` : null}
+      ${session.forOnePerson
+        ? html`<span data-test="emergency-one-person"> ${session.subjectIdNumber ? t('emergency.bannerOnePerson', { id: session.subjectIdNumber }) : t('emergency.bannerOnePersonOnly')}</span>`
+        : null}
     </div>
     <div class="emergency-time">
       <span class="countdown" data-test="emergency-countdown" data-seconds=${secondsLeft} role="timer">${formatCountdown(secondsLeft)}</span>

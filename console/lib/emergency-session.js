@@ -5,7 +5,10 @@
 import { graphql } from './api.js';
 import { useEffect, useState } from './html.js';
 
-export const SESSION_FIELDS = 'id duty subjectIdNumber reason caseRef fields startedAt expiresAt secondsLeft state';
+// Asking for `subjectIdNumber` is a look-up of that person (recorded, and listed on their page), so
+// the banner's repeated question asks only whether the session is for one person; the ID number is
+// the one the clerk typed, as the start answered it.
+export const SESSION_FIELDS = 'id duty forOnePerson reason caseRef fields startedAt expiresAt secondsLeft state';
 const MINE = /* GraphQL */ `query ConsoleMyEmergencySession { myEmergencySession { ${SESSION_FIELDS} } }`;
 const END = /* GraphQL */ `mutation ConsoleEndEmergency($id: ID!) { endEmergencyAccess(id: $id) { id state endedAt } }`;
 
@@ -22,19 +25,26 @@ function publish(next) {
   for (const listener of listeners) listener(state);
 }
 
-/** Takes a session as the gateway answered it (start, or myEmergencySession). */
+/** Takes a session as the gateway answered it (start, or myEmergencySession), keeping the ID number the start gave. */
 export function adoptSession(session) {
+  const known = state.session?.id === session?.id ? state.session?.subjectIdNumber : undefined;
+  if (session && session.subjectIdNumber === undefined && known) session = { ...session, subjectIdNumber: known };
   publish({ session: session && session.state === 'OPEN' && session.secondsLeft > 0 ? session : null, endsAt: session ? Date.now() + session.secondsLeft * 1000 : 0, loaded: true, error: null });
 }
 
-/** Asks the gateway for the open session (on sign-in and after anything that may have changed it). */
-export async function refreshEmergencySession() {
-  try {
-    const data = await graphql(MINE);
-    adoptSession(data.myEmergencySession);
-  } catch (error) {
-    publish({ ...state, loaded: true, error });
-  }
+let asking = null;
+
+/** Asks the gateway for the open session (on sign-in and after anything that may have changed it); one call at a time. */
+export function refreshEmergencySession() {
+  asking ??= graphql(MINE)
+    .then(
+      (data) => adoptSession(data.myEmergencySession),
+      (error) => publish({ ...state, loaded: true, error }),
+    )
+    .finally(() => {
+      asking = null;
+    });
+  return asking;
 }
 
 /** Ends the session now; resolves with the ended session, rejects with the gateway's error. */

@@ -22,6 +22,7 @@ export function sessionEvent(
   action: string,
   extra: Record<string, unknown>,
   reason: string,
+  { withSubject = true }: { withSubject?: boolean } = {},
 ): AuditEventInput {
   return auditEvent(
     { requestId: origin.requestId, started: Date.now(), viewer: origin.viewer, purpose: session.duty },
@@ -31,7 +32,7 @@ export function sessionEvent(
       decision: 'allow',
       reason,
       fields: [...session.fields],
-      subjects: session.subjectIdNumber ? [session.subjectIdNumber] : [],
+      subjects: withSubject && session.subjectIdNumber ? [session.subjectIdNumber] : [],
       change: {
         action,
         session: session.id,

@@ -88,6 +88,8 @@ export class EmergencyExpiry {
             EMERGENCY_STOP_ACTION,
             { stopReason: 'expired', endedBy: null, endedAt: s.expiresAt.toISOString(), noticedAt: at.toISOString() },
             `emergency access expired: session ${s.id}`,
+            // Nobody looked anyone up: the person's page must not list an expiry as a read by an unknown organisation.
+            { withSubject: false },
           ),
       );
       return { session, written: true };

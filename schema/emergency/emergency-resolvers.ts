@@ -120,7 +120,8 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         );
         const trace = resolverContext(context).trace;
         trace.change = { action: 'startEmergencyAccess', session: session.id };
-        if (session.subjectIdNumber) trace.subjects.add(session.subjectIdNumber);
+        // The START event names the person; the operation's own event does not name them again (it is
+        // no read of their data, and their page would list an empty entry for it).
         return session;
       },
       endEmergencyAccess: async (_: unknown, args: { id: string }, context: object) => {

@@ -145,6 +145,33 @@ describe.skipIf(!HAS_CHROMIUM)('emergency access and the resident page in the co
     await expectClean(s);
   });
 
+  it("a one-person session's banner, on every page, is no look-up of that person", async () => {
+    const clerk = await gateway.gw.token({ sub: 'clerk-one-person', org: NANJING_EAST, roles: ['street_staff'] });
+    const people = await api(clerk, '{ people(first: 2) { edges { node { idNumber } } } }', {}, { 'x-purpose': 'elderly-allowance' });
+    const subject = people.data.people.edges[1].node.idNumber as string;
+    const s = await session();
+    await signInWithToken(s, origin, clerk);
+    await openView(s.page, `${origin}/console/street/emergency`);
+    await s.page.fill('input[name="subject"]', subject);
+    await s.page.fill('textarea[name="reason"]', REASON);
+    await s.page.fill('input[name="caseRef"]', 'CASE-ONE-PERSON');
+    await s.page.click('[data-test="emergency-start"]');
+    await s.page.waitForSelector('[data-test="emergency-one-person"]');
+    expect(await s.page.textContent('[data-test="emergency-one-person"]')).toContain(subject);
+    for (const view of ['/console/street/duties', '/console/street/grants', '/console/street/lookup']) {
+      await openView(s.page, `${origin}${view}`);
+      await s.page.waitForSelector('[data-test="emergency-one-person"]');
+    }
+    await s.page.click('[data-test="emergency-end"]');
+    await s.page.waitForSelector('[data-test="emergency-over"]');
+    await gateway.gw.runtime.audit.flush();
+    // What the person's page lists: the session's START and STOP, never an empty "read" per page shown.
+    const resident = await gateway.gw.token({ sub: subject, org: 'resident', roles: ['resident'] });
+    const reads = await api(resident, '{ myDataAccess(first: 50) { edges { node { time fields duty { id } caseRef } } } }');
+    for (const { node } of reads.data.myDataAccess.edges) expect(node.fields.length).toBeGreaterThan(0);
+    await expectClean(s);
+  });
+
   it('a session left open ends by itself at its expiry: the banner goes, and the expiry is in the trail', async () => {
     const token = await gateway.gw.token({ sub: 'clerk-expiring', org: NANJING_EAST, roles: ['street_staff'] });
     const start = await api(token, `mutation { startEmergencyAccess(duty: "elderly-allowance", reason: "${REASON}", caseRef: "CASE-EXPIRING") { id } }`);

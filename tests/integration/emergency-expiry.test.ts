@@ -110,6 +110,26 @@ for (const backend of BACKENDS) {
       expect(seen.body.data.emergencySession.state).toBe('ENDED');
     });
 
+    it("a one-person session's expiry is no read of that person: nothing new on their page", async () => {
+      const token = await gw.token({ sub: 'expiry-one', org: NANJING_EAST, roles: ['street_staff'] });
+      const people = await call(token, `{ people(first: 1) { edges { node { idNumber } } } }`, { purpose: 'elderly-allowance' });
+      const subject = people.body.data.people.edges[0].node.idNumber as string;
+      const r = await call(token, START, { variables: { duty: 'elderly-allowance', subject, reason: REASON, caseRef: 'CASE-ONE', minutes: 10 } });
+      const id = r.body.data.startEmergencyAccess.id as string;
+      const resident = await gw.token({ sub: subject, org: 'resident', roles: ['resident'] });
+      const page = `{ myDataAccess(first: 50) { totalCount edges { node { organisation { id } fields } } } }`;
+      await gw.runtime.audit.flush();
+      const before = (await call(resident, page)).body.data.myDataAccess;
+      await expire(gw, id);
+      expect(await gw.runtime.emergencyExpiry.sweep()).toBeGreaterThanOrEqual(1);
+      const [stop] = await stops(gw, id);
+      expect(stop.change.stopReason).toBe('expired');
+      expect(stop.subject_hashes ?? []).toEqual([]);
+      const after = (await call(resident, page)).body.data.myDataAccess;
+      expect(after.totalCount).toBe(before.totalCount);
+      for (const { node } of after.edges) expect(node.organisation.id).not.toBe('');
+    });
+
     it('the trail stays intact', async () => {
       const r = await call(await gw.token(AUDITOR), `{ auditIntegrity { intact } }`);
       expect(r.body.data.auditIntegrity.intact).toBe(true);

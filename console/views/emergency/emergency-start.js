@@ -66,7 +66,8 @@ export function EmergencyStart() {
     try {
       const variables = { duty, subject: subject.trim() || undefined, reason: reason.trim(), caseRef: caseRef.trim(), minutes: Number(minutes) };
       const data = await graphql(START, variables);
-      adoptSession(data.startEmergencyAccess);
+      // The ID number as typed (normalised as the gateway does): asking for it back would be a look-up.
+      adoptSession({ ...data.startEmergencyAccess, subjectIdNumber: data.startEmergencyAccess.forOnePerson ? variables.subject.toUpperCase() : null });
       setOutcome({ done: t('emergency.started') });
       setReason('');
     } catch (error) {
