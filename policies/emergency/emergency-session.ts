@@ -4,7 +4,8 @@
  * case reference, ended early or at its expiry, and reviewed afterwards by someone else.
  *
  * START and the review each write an event, and every session stops with exactly one STOP event:
- * written by `endEmergencyAccess` for an early end, or, for an expiry, by whichever instance notices
+ * written by `endEmergencyAccess` for an early end (or an UNJUSTIFIED review of an open session, just
+ * before its review event), or, for an expiry, by whichever instance notices
  * it first (a sweep on a timer, or the next look-up of the session: schema/emergency/emergency-expiry.ts).
  * From `expiresAt` on every read under the session is refused whether or not that STOP is written yet.
  *

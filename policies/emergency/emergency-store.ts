@@ -194,8 +194,8 @@ export class EmergencyStore {
   }
 
   /**
-   * Records the review (once: undefined when it was reviewed meanwhile). An UNJUSTIFIED verdict on
-   * a session still open ends it at once.
+   * Records the review (once: undefined when it was reviewed meanwhile). It ends nothing: an
+   * UNJUSTIFIED verdict on an open session is preceded by {@link end} with its own STOP event.
    */
   async review(
     on: Kysely<any>,
@@ -209,12 +209,7 @@ export class EmergencyStore {
       .where('reviewed_at', 'is', null)
       .returningAll()
       .executeTakeFirst();
-    if (!row) return undefined;
-    if (review.verdict === 'UNJUSTIFIED') {
-      const ended = await this.end(on, id, review.by, review.at);
-      if (ended) return ended;
-    }
-    return rowToSession(row);
+    return row ? rowToSession(row) : undefined;
   }
 
   /** Sessions newest first, at most `limit`. */

@@ -6,7 +6,7 @@
 import type { AuditEventInput, TransactionalAuditSink } from '../../audit/audit-event.ts';
 import type { EmergencyActivity } from '../../audit/emergency-findings.ts';
 import { EMERGENCY_REVIEW_ACTION, EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION } from '../../audit/emergency-read.ts';
-import { GatewayError } from '../../core/errors.ts';
+import { GatewayError, isGatewayError } from '../../core/errors.ts';
 import { hasRole, isDutyId, streetCodeOf, type Viewer } from '../../core/identity.ts';
 import { scrubText } from '../../core/personal-data.ts';
 import type { Authorizer } from '../../policies/authorizer.ts';
@@ -146,6 +146,27 @@ export function emergencyResolvers(deps: EmergencyDeps) {
         const before = await deps.sessions.get(args.id);
         const review = checkReview(before, viewer, args.verdict, args.note);
         const wasOpen = sessionState(before!, at) === 'OPEN';
+        // An UNJUSTIFIED verdict on an open session stops it first, with its one STOP event like any
+        // other stop; then the review is recorded. Should the review then fail, the session stays
+        // stopped (the safe side) and the review can be made again.
+        let stopped = false;
+        if (wasOpen && review.verdict === 'UNJUSTIFIED') {
+          const ended = await changeWithEvent(
+            deps.audit,
+            async (on) => {
+              const s = await deps.sessions.end(on, args.id, viewer.sub, new Date(at));
+              if (!s) throw new GatewayError('BAD_USER_INPUT', `emergency session ${args.id} stopped meanwhile`);
+              return s;
+            },
+            (s) =>
+              stepEvent(context, s, 'stop', EMERGENCY_STOP_ACTION, { stopReason: 'unjustified', endedBy: viewer.sub, endedAt: s.endedAt?.toISOString() ?? null }, `emergency access stopped by an UNJUSTIFIED review: session ${s.id}`),
+          ).catch((error: unknown) => {
+            // Stopped meanwhile (its user ended it, or it expired): the review goes on as for a stopped session.
+            if (isGatewayError(error) && error.code === 'BAD_USER_INPUT') return undefined;
+            throw error;
+          });
+          stopped = ended !== undefined;
+        }
         const reviewed = await changeWithEvent(
           deps.audit,
           async (on) => {
@@ -159,7 +180,7 @@ export function emergencyResolvers(deps: EmergencyDeps) {
               s,
               'review',
               EMERGENCY_REVIEW_ACTION,
-              { verdict: review.verdict, note: scrubText(review.note), reviewer: viewer.sub, stopped: wasOpen && s.endedAt !== null },
+              { verdict: review.verdict, note: scrubText(review.note), reviewer: viewer.sub, stopped },
               `emergency session ${s.id} reviewed: ${review.verdict}`,
             ),
         );

@@ -110,6 +110,35 @@ for (const backend of BACKENDS) {
       expect(seen.body.data.emergencySession.state).toBe('ENDED');
     });
 
+    it('an UNJUSTIFIED review of an open session stops it with one STOP (unjustified), then the review; its expiry later writes none', async () => {
+      const { id, token } = await started(gw, 'expiry-unjustified');
+      const auditor = await gw.token(AUDITOR);
+      const r = await call(auditor, `mutation($id: ID!) { reviewEmergencyAccess(id: $id, verdict: UNJUSTIFIED, note: "A routine visit, no emergency.") { state endedBy review { verdict } } }`, {
+        variables: { id },
+      });
+      expect(r.body.data.reviewEmergencyAccess).toEqual({ state: 'ENDED', endedBy: AUDITOR.sub, review: { verdict: 'UNJUSTIFIED' } });
+      const written = await stops(gw, id);
+      expect(written.map((e) => [e.change.stopReason, e.change.endedBy, e.actor_sub])).toEqual([['unjustified', AUDITOR.sub, AUDITOR.sub]]);
+      const review = (await sql<Record<string, any>>`select seq, change from audit_event where change->>'action' = 'emergency-review' and change->>'session' = ${id}`.execute(gw.runtime.databases.store)).rows;
+      expect(review.map((e) => e.change.stopped)).toEqual([true]);
+      expect(Number(review[0].seq)).toBeGreaterThan(Number(written[0].seq));
+      const read = await call(token, PHONE, { purpose: 'elderly-allowance', emergency: id });
+      expect(read.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      await sql`update emergency_session set expires_at = now() - interval '1 minute' where id = ${id}`.execute(gw.runtime.databases.store);
+      await gw.runtime.emergencyExpiry.sweep();
+      expect(await stops(gw, id)).toHaveLength(1);
+    });
+
+    it('a JUSTIFIED review of an open session stops nothing: the session runs on to its own STOP', async () => {
+      const { id } = await started(gw, 'expiry-justified');
+      const r = await call(await gw.token(AUDITOR), `mutation($id: ID!) { reviewEmergencyAccess(id: $id, verdict: JUSTIFIED, note: "Justified.") { state } }`, { variables: { id } });
+      expect(r.body.data.reviewEmergencyAccess.state).toBe('OPEN');
+      expect(await stops(gw, id)).toHaveLength(0);
+      await expire(gw, id);
+      await gw.runtime.emergencyExpiry.sweep();
+      expect((await stops(gw, id)).map((e) => e.change.stopReason)).toEqual(['expired']);
+    });
+
     it("a one-person session's expiry is no read of that person: nothing new on their page", async () => {
       const token = await gw.token({ sub: 'expiry-one', org: NANJING_EAST, roles: ['street_staff'] });
       const people = await call(token, `{ people(first: 1) { edges { node { idNumber } } } }`, { purpose: 'elderly-allowance' });
