@@ -183,7 +183,9 @@ describe.skipIf(!HAS_CHROMIUM)('emergency access and the resident page in the co
     expect(await countdown(s.page)).toBeLessThanOrEqual(6);
     await s.page.waitForSelector('[data-test="emergency-over"]', { timeout: 12_000 });
     expect(await s.page.$('[data-test="emergency-banner"]')).toBeNull();
-    expect(await gateway.gw.runtime.emergencyExpiry.sweep()).toBe(1);
+    await gateway.gw.runtime.emergencyExpiry.sweep();
+    const stops = (await sql<{ reason: string }>`select change->>'stopReason' as reason from audit_event where change->>'action' = 'emergency-stop' and change->>'session' = ${id}`.execute(gateway.gw.runtime.databases.store)).rows;
+    expect(stops.map((r) => r.reason)).toEqual(['expired']);
     await expectClean(s);
   });
 

@@ -50,7 +50,8 @@ for (const backend of BACKENDS) {
       expect(await gw.runtime.emergencyExpiry.sweep()).toBe(0);
       expect(await stops(gw, id)).toHaveLength(0);
       await expire(gw, id);
-      expect(await gw.runtime.emergencyExpiry.sweep()).toBeGreaterThanOrEqual(1);
+      // This sweep writes it, unless the runtime's own timer got there first: one STOP either way.
+      await gw.runtime.emergencyExpiry.sweep();
       const written = await stops(gw, id);
       expect(written).toHaveLength(1);
       const expiresAt = (await gw.runtime.emergencySessions.get(id))!.expiresAt.toISOString();
@@ -150,7 +151,7 @@ for (const backend of BACKENDS) {
       await gw.runtime.audit.flush();
       const before = (await call(resident, page)).body.data.myDataAccess;
       await expire(gw, id);
-      expect(await gw.runtime.emergencyExpiry.sweep()).toBeGreaterThanOrEqual(1);
+      await gw.runtime.emergencyExpiry.sweep();
       const [stop] = await stops(gw, id);
       expect(stop.change.stopReason).toBe('expired');
       expect(stop.subject_hashes ?? []).toEqual([]);
