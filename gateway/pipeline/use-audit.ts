@@ -11,6 +11,8 @@
  * - A request that never executes (a parse or validation error, a document over the token limit,
  *   an unknown operation name, a subscription, a persisted-operation refusal) is recorded from
  *   yoga's `onExecutionResult`, which every GraphQL answer passes.
+ * - A request refused before it has GraphQL parameters (a body that is not JSON, a batch array,
+ *   `variables` that are not an object, no query) is recorded from `onResultProcess`.
  *
  * Requests refused before they are parsed (token, purpose, rate, body size) are audited by the
  * plugin that refuses them (refusal.ts); the request's state remembers that it has its event.
@@ -157,6 +159,23 @@ export function useAudit(options: AuditOptions): Plugin {
         operationName: state.operation?.name ?? (context as { params?: { operationName?: string | null } }).params?.operationName ?? null,
         decision,
         reason,
+      });
+      if (!stored) setResult({ errors: [auditUnavailable()] });
+    },
+
+    // A request yoga refused before there was an operation (a body that is not JSON, a batch array,
+    // parameters of the wrong shape, a body whose reading the client aborted) reaches no hook above:
+    // its answer passes only here, and gets its one event here.
+    async onResultProcess({ request, result, setResult }) {
+      const state = requestState(request);
+      if (state.audited) return;
+      const first = Array.isArray(result) || Symbol.asyncIterator in (result as object) ? undefined : (result as ExecutionResult).errors?.[0];
+      const aborted = request.signal.aborted;
+      const stored = await record(state, request, {
+        operationType: 'http',
+        operationName: null,
+        decision: aborted ? 'error' : 'deny',
+        reason: aborted ? 'SERVICE_UNAVAILABLE: the request was aborted before it was read' : `BAD_USER_INPUT: ${first?.message ?? 'the request is not a GraphQL operation'}`,
       });
       if (!stored) setResult({ errors: [auditUnavailable()] });
     },

@@ -1,0 +1,57 @@
+/**
+ * What the operation campaign found, each kept as a test of its own.
+ *
+ * 1. A request yoga refuses before it has GraphQL parameters (a body that is not JSON, a batch
+ *    array, `variables` that are not an object, no query, a query that is not a string) left no
+ *    audit event: none of useAudit's execution hooks runs for it. Each now leaves exactly one `deny`
+ *    event, whose text holds none of the personal data the body carried.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
+
+describe.each(BACKENDS)('requests refused before they are GraphQL, on %s', (backend) => {
+  let gw: TestGateway;
+  let idNumber: string;
+  let phone: string;
+
+  beforeAll(async () => {
+    gw = await createTestGateway({ backend, persons: 200 });
+    const person = await sql<{ id: string; phone: string }>`select id_number as id, phone from population.person order by rid limit 1`.execute(gw.runtime.databases.population);
+    idNumber = person.rows[0]!.id;
+    phone = person.rows[0]!.phone;
+  });
+  afterAll(async () => gw?.close());
+
+  const bodies = () => [
+    { what: 'a body that is not JSON', body: `{"query": "{ person(idNumber: \\"${idNumber}\\") { name } }", `, status: 400 },
+    { what: 'a batch array', body: JSON.stringify([{ query: 'query($id: ID!) { person(idNumber: $id) { name } }', variables: { id: idNumber } }, { query: '{ me { sub } }' }]), status: 400 },
+    { what: 'variables that are not an object', body: JSON.stringify({ query: '{ me { sub } }', variables: phone }), status: 400 },
+    { what: 'no query', body: JSON.stringify({ variables: { id: idNumber } }), status: 200 },
+    { what: 'a query that is not a string', body: JSON.stringify({ query: 13812345678 }), status: 400 },
+  ];
+
+  it('each leaves exactly one deny event, with no personal data in it', async () => {
+    const clerk = await gw.token({ sub: 'clerk-unparsed', org: NANJING_EAST, roles: ['street_staff'] });
+    for (const { what, body, status } of bodies()) {
+      const response = await gw.gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clerk}`, 'x-purpose': 'elderly-allowance' },
+        body,
+      });
+      expect(response.status, what).toBe(status);
+      const answer = await response.json();
+      expect(answer.data ?? null, what).toBeNull();
+      const requestId = response.headers.get('x-request-id');
+      expect(requestId, what).toBeTruthy();
+      const { rows } = await sql<Record<string, unknown>>`select * from audit_event where request_id = ${requestId}`.execute(gw.runtime.databases.store);
+      expect(rows, what).toHaveLength(1);
+      expect(rows[0], what).toMatchObject({ decision: 'deny', actor_org: NANJING_EAST, purpose: 'elderly-allowance', rows: 0, subject_hashes: [] });
+      expect(String(rows[0]!.reason), what).toMatch(/^BAD_USER_INPUT: /);
+      const text = JSON.stringify(rows[0]);
+      expect(text, what).not.toContain(idNumber);
+      expect(text, what).not.toContain(phone);
+      expect(text, what).not.toContain('13812345678');
+    }
+  });
+});
