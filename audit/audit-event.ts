@@ -106,10 +106,14 @@ export interface EventOutcome {
 /** Longest reason kept: reasons are codes and short texts, never payloads. */
 export const MAX_REASON_LENGTH = 1000;
 
-/** The recorded form of `X-Purpose`: a duty id, or null for anything else (never the raw text). */
+/**
+ * The recorded form of `X-Purpose`: a duty id, or null for anything else (never the raw text). An ID
+ * number or a phone number has the form of a duty id too: what the scrubber would change is personal
+ * data, and is not recorded either.
+ */
 export function recordedPurpose(purpose: string | null | undefined): string | null {
   const trimmed = purpose?.trim();
-  return isDutyId(trimmed) ? trimmed : null;
+  return isDutyId(trimmed) && scrubText(trimmed) === trimmed ? trimmed : null;
 }
 
 /**

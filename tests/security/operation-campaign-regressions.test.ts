@@ -5,10 +5,14 @@
  *    array, `variables` that are not an object, no query, a query that is not a string) left no
  *    audit event: none of useAudit's execution hooks runs for it. Each now leaves exactly one `deny`
  *    event, whose text holds none of the personal data the body carried.
+ * 2. An `X-Purpose` that is an ID number or a phone number has the form of a duty id
+ *    (`[a-z0-9-]{1,64}`), and was recorded in clear as the event's purpose. What the scrubber would
+ *    change is not recorded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, type TestGateway } from '../setup.ts';
+import { recordedPurpose } from '../../audit/audit-event.ts';
 
 describe.each(BACKENDS)('requests refused before they are GraphQL, on %s', (backend) => {
   let gw: TestGateway;
@@ -53,5 +57,33 @@ describe.each(BACKENDS)('requests refused before they are GraphQL, on %s', (back
       expect(text, what).not.toContain(phone);
       expect(text, what).not.toContain('13812345678');
     }
+  });
+
+  it('a purpose made of an ID number or a phone is refused and recorded as none', async () => {
+    const clerk = await gw.token({ sub: 'clerk-pii-purpose', org: NANJING_EAST, roles: ['street_staff'] });
+    for (const [purpose, token] of [
+      [idNumber, clerk],
+      [phone, clerk],
+      [idNumber.toLowerCase(), undefined],
+    ] as const) {
+      const response = await gw.gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-purpose': purpose, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query: '{ people(first: 1) { totalCount } }' }),
+      });
+      const answer = await response.json();
+      expect(answer.data?.people ?? null, purpose).toBeNull();
+      const { rows } = await sql<Record<string, unknown>>`select * from audit_event where request_id = ${response.headers.get('x-request-id')}`.execute(gw.runtime.databases.store);
+      expect(rows, purpose).toHaveLength(1);
+      expect(rows[0]!.purpose, purpose).toBeNull();
+      expect(JSON.stringify(rows[0]).toLowerCase(), purpose).not.toContain(purpose.toLowerCase());
+    }
+  });
+
+  it('a duty id is recorded as it is', () => {
+    expect(recordedPurpose(' elderly-allowance ')).toBe('elderly-allowance');
+    expect(recordedPurpose('no-such-duty')).toBe('no-such-duty');
+    expect(recordedPurpose('13812345678')).toBeNull();
+    expect(recordedPurpose('=HYPERLINK(1)')).toBeNull();
   });
 });
