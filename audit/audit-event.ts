@@ -4,7 +4,7 @@
  */
 import type { Transaction } from 'kysely';
 import { isDutyId, isResident, type Viewer } from '../core/identity.ts';
-import { scrubText } from '../core/personal-data.ts';
+import { scrubOperationName, scrubText } from '../core/personal-data.ts';
 import { recordedCaseRef } from '../core/case-reference.ts';
 
 export type AuditDecision = 'allow' | 'deny' | 'error';
@@ -134,7 +134,7 @@ export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEve
     actor: { sub: resident ? 'resident' : (viewer?.sub ?? null), org: viewer?.org ?? null, roles: [...(viewer?.roles ?? [])] },
     purpose: recordedPurpose(origin.purpose),
     operationType: outcome.operationType,
-    operationName: outcome.operationName ?? null,
+    operationName: scrubOperationName(outcome.operationName),
     operationHash: outcome.operationHash ?? null,
     fields: [...(outcome.fields ?? []), ...[...new Set(outcome.filters ?? [])].sort().map((f) => `filter:${f}`)],
     decision: outcome.decision,

@@ -33,3 +33,18 @@ export function scrubText(text: string): string {
     .replace(QUOTED_OTHER, (whole, inner: string) => (OWN_IDENTIFIER.test(inner) ? whole : '"[value]"'))
     .replace(URL_CREDENTIALS, '$1[credentials]@');
 }
+
+/** A run of digits as long as a phone number's or longer (an ID number's, with its check character). */
+const LONG_DIGIT_RUN = /\d{7,}[Xx]?/g;
+/** Longest operation name kept: names are labels, not payloads. */
+const MAX_OPERATION_NAME_LENGTH = 128;
+
+/**
+ * The recorded form of a GraphQL operation name. A name is the client's own text and a GraphQL name
+ * may hold digits next to letters (`P13812345678`), where {@link scrubText}'s word boundaries do not
+ * see a phone or an ID number: every run of seven digits or more is replaced.
+ */
+export function scrubOperationName(name: string | null | undefined): string | null {
+  if (name == null || name === '') return null;
+  return name.slice(0, MAX_OPERATION_NAME_LENGTH).replace(LONG_DIGIT_RUN, '[digits]');
+}

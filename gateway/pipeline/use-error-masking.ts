@@ -18,6 +18,18 @@ export interface ErrorMasking {
   maskError(error: unknown): Error;
 }
 
+/**
+ * yoga puts the JSON parser's own error, which quotes the caller's body, under `originalError`; its
+ * presence is also what keeps such an answer at 400 (GraphQL over HTTP). Without it the error's own
+ * `http.status` stands on its own (the `spec` flag would let yoga answer 200).
+ */
+function withoutEcho(extensions: GraphQLError['extensions'] | undefined): Record<string, unknown> {
+  const { originalError, ...rest } = extensions ?? {};
+  if (originalError === undefined) return rest;
+  const http = rest.http as { status?: number; headers?: Record<string, string> } | undefined;
+  return http ? { ...rest, http: { status: http.status, headers: http.headers } } : rest;
+}
+
 export function useErrorMasking(logger: Pick<Logger, 'error' | 'warn'>): ErrorMasking {
   return {
     maskError(error) {
@@ -25,7 +37,7 @@ export function useErrorMasking(logger: Pick<Logger, 'error' | 'warn'>): ErrorMa
         const original = error.originalError;
         const requestError = !original || !!error.extensions?.http;
         if (requestError && !isConnectorError(original)) {
-          return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: error.extensions });
+          return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: withoutEcho(error.extensions) });
         }
       }
       const normalized = normalizeError(error);

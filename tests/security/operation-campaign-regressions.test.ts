@@ -80,6 +80,41 @@ describe.each(BACKENDS)('requests refused before they are GraphQL, on %s', (back
     }
   });
 
+  it('each is answered in the contract codes, with nothing of the body echoed back', async () => {
+    const clerk = await gw.token({ sub: 'clerk-unparsed-answer', org: NANJING_EAST, roles: ['street_staff'] });
+    for (const { what, body } of bodies()) {
+      const response = await gw.gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clerk}`, 'x-purpose': 'elderly-allowance' },
+        body,
+      });
+      const text = await response.text();
+      const answer = JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] };
+      expect(answer.errors?.length, what).toBeGreaterThan(0);
+      // yoga's request errors keep their own code (as tests/security/bad-input.test.ts allows).
+      for (const error of answer.errors ?? []) expect(error.extensions?.code, what).toMatch(/^(BAD_USER_INPUT|BAD_REQUEST)$/);
+      expect(text, what).not.toContain('originalError');
+      expect(text, what).not.toContain(idNumber);
+      expect(text, what).not.toContain(phone);
+    }
+  });
+
+  it('an operation name that carries an ID number or a phone is recorded without it', async () => {
+    const clerk = await gw.token({ sub: 'clerk-pii-name', org: NANJING_EAST, roles: ['street_staff'] });
+    for (const name of [`P${phone}`, `_${phone}`, `Q${idNumber.replace(/X$/i, '1')}`]) {
+      const response = await gw.gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clerk}`, 'x-purpose': 'elderly-allowance' },
+        body: JSON.stringify({ query: `query ${name} { me { sub } }` }),
+      });
+      await response.text();
+      const { rows } = await sql<Record<string, unknown>>`select * from audit_event where request_id = ${response.headers.get('x-request-id')}`.execute(gw.runtime.databases.store);
+      expect(rows, name).toHaveLength(1);
+      expect(rows[0]!.operation_name, name).toMatch(/^[PQ_]/);
+      expect(JSON.stringify(rows[0]), name).not.toContain(name.slice(1));
+    }
+  });
+
   it('a duty id is recorded as it is', () => {
     expect(recordedPurpose(' elderly-allowance ')).toBe('elderly-allowance');
     expect(recordedPurpose('no-such-duty')).toBe('no-such-duty');
