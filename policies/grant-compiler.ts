@@ -186,7 +186,8 @@ function compileDataset(
     dataset,
     fields,
     grants: [...contributing].sort(),
-    scope: { streets: [street], conditions: rowConditions(groups) },
+    // Frozen: a scope is a value (sources key their compiled statements on it).
+    scope: Object.freeze({ streets: Object.freeze([street]), conditions: Object.freeze(rowConditions(groups)) }),
     ...(perRow ? { perRow } : {}),
   };
 }

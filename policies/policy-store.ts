@@ -5,7 +5,7 @@
  * so the two never disagree. Every change bumps `policy_version`, which instances compare to know
  * they are stale even when a change notification was lost.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
 import type { DatasetName } from '../core/datasets.ts';
 import { admitGrant } from './grant-admission.ts';
@@ -103,9 +103,13 @@ function grantValues(written: GrantDef) {
 export class PolicyStore {
   constructor(private readonly db: Kysely<any>) {}
 
+  /** Every read asks (Authorizer.ensureCurrent): its statement is compiled once. */
+  #versionQuery: CompiledQuery | undefined;
+
   async version(): Promise<number> {
-    const row = await this.db.selectFrom('policy_version').select('version').where('id', '=', 1).executeTakeFirst();
-    return Number(row?.version ?? 0);
+    this.#versionQuery ??= this.db.selectFrom('policy_version').select('version').where('id', '=', 1).compile();
+    const { rows } = await this.db.executeQuery<{ version: unknown }>(this.#versionQuery);
+    return Number(rows[0]?.version ?? 0);
   }
 
   async duties(): Promise<DutyDef[]> {

@@ -11,7 +11,7 @@
  * - Identifiers come only from {@link PostgresTableMapping}; values are always parameters.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { Condition, Scope } from '../../core/conditions.ts';
 import type { Connector, FindRequest, LookupRequest, Page, Row, RowRules } from '../connector.ts';
 import { assertScope, hasRowRules, tagRow } from '../connector.ts';
@@ -19,6 +19,7 @@ import { ConnectorError } from '../connector-error.ts';
 import type { DatasetDef, FieldDef } from '../../core/datasets.ts';
 import { ageOn, isCalendarDate, todayInCity } from '../../core/time.ts';
 import { compileConditions, type ColumnResolver } from './postgres-condition-compiler.ts';
+import { boundStatement, CURSOR_ROW, CURSOR_VALUE, identity, LIMIT, type BoundStatement } from './bound-statement.ts';
 
 /** Where a dataset lives in a PostgreSQL source, and how its logical fields map to columns. */
 export interface PostgresTableMapping {
@@ -60,6 +61,8 @@ export class PostgresConnector implements Connector {
   readonly #onQuery?: PostgresConnectorOptions['onQuery'];
   readonly #maxBatch: number;
   readonly #columns: ColumnResolver;
+  /** Finds compiled once per shape (see #prepared). */
+  readonly #finds = new Map<string, PreparedFind>();
 
   constructor(options: PostgresConnectorOptions) {
     this.dataset = options.dataset;
@@ -89,19 +92,60 @@ export class PostgresConnector implements Connector {
   async find(request: FindRequest): Promise<Page> {
     assertScope(request.scope, this.dataset.name);
     const today = todayInCity();
-    const orderField = request.orderBy?.field;
-    const direction = request.orderBy?.direction ?? 'asc';
-    const orderColumn = orderField ? this.#orderColumn(orderField) : undefined;
-    const fingerprint = this.#fingerprint(request);
-    const cursor = request.after ? this.#decodeCursor(request.after, fingerprint) : undefined;
+    const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
+    const prepared = this.#prepared(request, rules, today);
+    const cursor = request.after ? this.#decodeCursor(request.after, prepared.fingerprint) : undefined;
     // The cursor's order value goes into the query: an edited one is the caller's bad input, not a
     // failure of the source (a date that is no day would make the database refuse the query).
-    if (cursor && orderField && cursor.v != null && !fitsField(this.dataset.fields.find((f) => f.name === orderField)?.type, cursor.v)) {
+    if (cursor && prepared.orderType !== undefined && cursor.v != null && !fitsField(prepared.orderType, cursor.v)) {
       throw new ConnectorError('bad-cursor', this.dataset.name, 'malformed cursor');
     }
     const first = Math.max(0, Math.floor(request.first));
+    const statement = prepared.page.bind(first + 1, cursor ? (prepared.ordered ? cursor.v : undefined) : undefined, cursor?.r);
+    const [rows, count] = await Promise.all([
+      this.#execute(statement),
+      prepared.count ? this.#execute(prepared.count) : Promise.resolve(undefined),
+    ]);
+    const shown = Math.min(first, rows.length);
+    const pageRows: Row[] = new Array(shown);
+    const cursors: string[] = new Array(shown);
+    const ordered = prepared.ordered;
+    for (let i = 0; i < shown; i++) {
+      const raw = rows[i];
+      pageRows[i] = prepared.decode(raw, today);
+      cursors[i] = encodeCursor(prepared.fingerprint, String(raw[ROW_ID]), ordered ? cursorValue(raw.__order) : undefined);
+    }
+    return {
+      rows: pageRows,
+      cursors,
+      hasNextPage: rows.length > first,
+      totalCount: count ? Number(count[0]?.count ?? 0) : undefined,
+    };
+  }
 
-    const rules = hasRowRules(request.rowRules, this.dataset.name) ? request.rowRules : undefined;
+  /**
+   * The statements of a find, built and compiled once per shape: scope and row rules (by identity:
+   * a cached access plan hands the same objects every time), fields, filters, order, whether a
+   * cursor follows and the city's day (age bounds are parameters of that day). Per request only
+   * the page size and the cursor's position are bound; every value stays a parameter.
+   */
+  #prepared(request: FindRequest, rules: RowRules | undefined, today: string): PreparedFind {
+    const key = `${identity(request.scope)}\u0001${rules ? identity(rules) : 0}\u0001${today}\u0001${request.fields.join('\u0002')}\u0001${
+      request.where && request.where.length > 0 ? JSON.stringify(request.where) : ''
+    }\u0001${request.orderBy ? `${request.orderBy.field} ${request.orderBy.direction ?? 'asc'}` : ''}\u0001${request.after ? 1 : 0}${request.withTotalCount ? 1 : 0}`;
+    const found = this.#finds.get(key);
+    if (found) return found;
+    const prepared = this.#prepareFind(request, rules, today);
+    // Filter values make the shapes open-ended: a bounded cache, rebuilt when full.
+    if (this.#finds.size >= MAX_PREPARED) this.#finds.clear();
+    this.#finds.set(key, prepared);
+    return prepared;
+  }
+
+  #prepareFind(request: FindRequest, rules: RowRules | undefined, today: string): PreparedFind {
+    const orderField = request.orderBy?.field;
+    const direction = request.orderBy?.direction ?? 'asc';
+    const orderColumn = orderField ? this.#orderColumn(orderField) : undefined;
     const base = (eb: ExpressionBuilder<any, any>) => this.#where(eb, request.scope, request.where ?? [], today);
     let query = this.#db
       .selectFrom(`${this.#qualified} as ${this.#table.table}`)
@@ -109,35 +153,29 @@ export class PostgresConnector implements Connector {
       .select(sql.ref(`${this.#table.table}.${this.#table.rowId}`).as(ROW_ID))
       .where(base);
     if (orderColumn) query = query.select(sql.ref(orderColumn).as('__order'));
-    if (cursor) {
+    if (request.after) {
       const rid = sql.ref(`${this.#table.table}.${this.#table.rowId}`);
       const cmp = direction === 'asc' ? sql.raw('>') : sql.raw('<');
       query = orderColumn
-        ? query.where(sql<SqlBool>`(${sql.ref(orderColumn)}, ${rid}) ${cmp} (${cursor.v as string}, ${cursor.r})`)
-        : query.where(sql<SqlBool>`${rid} ${cmp} ${cursor.r}`);
+        ? query.where(sql<SqlBool>`(${sql.ref(orderColumn)}, ${rid}) ${cmp} (${CURSOR_VALUE}, ${CURSOR_ROW})`)
+        : query.where(sql<SqlBool>`${rid} ${cmp} ${CURSOR_ROW}`);
     }
     if (orderColumn) query = query.orderBy(sql.ref(orderColumn), direction);
-    query = query.orderBy(sql.ref(`${this.#table.table}.${this.#table.rowId}`), direction).limit(first + 1);
-
-    const countQuery = request.withTotalCount
+    query = query.orderBy(sql.ref(`${this.#table.table}.${this.#table.rowId}`), direction).limit(sql<number>`${LIMIT}`);
+    const count = request.withTotalCount
       ? this.#db
           .selectFrom(`${this.#qualified} as ${this.#table.table}`)
           .select(sql<string>`count(*)`.as('count'))
           .where(base)
+          .compile()
       : undefined;
-
-    const [rows, count] = await Promise.all([
-      this.#run(query),
-      countQuery ? this.#run(countQuery) : Promise.resolve(undefined),
-    ]);
-    const pageRows = rows.slice(0, first);
     return {
-      rows: pageRows.map((r) => this.#toRow(r, request.fields, today, rules)),
-      cursors: pageRows.map((r) =>
-        encodeCursor({ f: fingerprint, r: String(r[ROW_ID]), ...(orderColumn ? { v: cursorValue(r.__order) } : {}) }),
-      ),
-      hasNextPage: rows.length > first,
-      totalCount: count ? Number(count[0]?.count ?? 0) : undefined,
+      page: boundStatement(query.compile(), !!request.after, !!orderColumn && !!request.after),
+      count,
+      fingerprint: this.#fingerprint(request),
+      ordered: !!orderColumn,
+      orderType: orderField ? this.#fields.get(orderField)?.type : undefined,
+      decode: this.#decoder(request.fields, rules),
     };
   }
 
@@ -164,7 +202,8 @@ export class PostgresConnector implements Connector {
         ),
       ),
     );
-    return results.flat().map((r) => this.#toRow(r, fields, today, rules));
+    const decode = this.#decoder(fields, rules);
+    return results.flat().map((r) => decode(r, today));
   }
 
   async health(): Promise<void> {
@@ -225,19 +264,26 @@ export class PostgresConnector implements Connector {
     return this.#columns.column(field);
   }
 
-  #toRow(raw: Record<string, unknown>, fields: readonly string[], today: string, rules: RowRules | undefined): Row {
-    const row: Row = {};
-    for (const field of fields) {
+  /** Turns a driver row into the port's Row: each field's conversion picked once per statement. */
+  #decoder(fields: readonly string[], rules: RowRules | undefined): (raw: Record<string, unknown>, today: string) => Row {
+    const plan = fields.map((field) => {
       const def = this.#fields.get(field)!;
-      if (def.derivedFrom === 'birthDate') {
-        const birth = normalize(raw[field], 'date');
-        row[field] = typeof birth === 'string' ? ageOn(birth, today) : null;
-      } else {
-        row[field] = normalize(raw[field], def.type);
+      return { field, age: def.derivedFrom === 'birthDate', type: def.type };
+    });
+    const tags = rules ? rules.tags.map((_, i) => `__t${i}`) : undefined;
+    return (raw, today) => {
+      const row: Row = {};
+      for (const { field, age, type } of plan) {
+        if (age) {
+          const birth = normalize(raw[field], 'date');
+          row[field] = typeof birth === 'string' ? ageOn(birth, today) : null;
+        } else {
+          row[field] = normalize(raw[field], type);
+        }
       }
-    }
-    // A tag whose condition is unknown on the row (SQL NULL) does not hold.
-    return rules ? tagRow(row, rules.tags.map((_, i) => raw[`__t${i}`] === true)) : row;
+      // A tag whose condition is unknown on the row (SQL NULL) does not hold.
+      return tags ? tagRow(row, tags.map((tag) => raw[tag] === true)) : row;
+    };
   }
 
   #fingerprint(request: FindRequest): string {
@@ -268,13 +314,15 @@ export class PostgresConnector implements Connector {
     return data;
   }
 
-  async #run(query: { compile(): { sql: string; parameters: readonly unknown[] }; execute(): Promise<any[]> }): Promise<any[]> {
-    if (this.#onQuery) {
-      const compiled = query.compile();
-      this.#onQuery({ sql: compiled.sql, parameters: compiled.parameters });
-    }
+  async #run(query: { compile(): CompiledQuery }): Promise<any[]> {
+    return this.#execute(query.compile());
+  }
+
+  /** Sends one compiled statement (observed first, if asked), its failures as ConnectorErrors. */
+  async #execute(compiled: CompiledQuery): Promise<any[]> {
+    this.#onQuery?.({ sql: compiled.sql, parameters: compiled.parameters });
     try {
-      return await query.execute();
+      return (await this.#db.executeQuery(compiled)).rows as any[];
     } catch (error) {
       if (error instanceof TypeError) throw error;
       throw toConnectorError(error, this.dataset.name);
@@ -282,8 +330,23 @@ export class PostgresConnector implements Connector {
   }
 }
 
-function encodeCursor(data: CursorData): string {
-  return Buffer.from(JSON.stringify(data), 'utf8').toString('base64url');
+const MAX_PREPARED = 1000;
+
+/** What a find compiles once per shape (see PostgresConnector#prepared). */
+interface PreparedFind {
+  readonly page: BoundStatement;
+  readonly count?: CompiledQuery;
+  readonly fingerprint: string;
+  /** Whether rows are ordered by a field (the cursor then carries its value). */
+  readonly ordered: boolean;
+  readonly orderType?: FieldDef['type'];
+  readonly decode: (raw: Record<string, unknown>, today: string) => Row;
+}
+
+/** The cursor of one row: `{"f":…,"r":…[,"v":…]}` in base64url, written directly (no object per row). */
+function encodeCursor(fingerprint: string, row: string, value: string | number | undefined): string {
+  const json = value === undefined ? `{"f":"${fingerprint}","r":"${row}"}` : `{"f":"${fingerprint}","r":"${row}","v":${JSON.stringify(value)}}`;
+  return Buffer.from(json, 'utf8').toString('base64url');
 }
 
 function cursorValue(value: unknown): string | number {

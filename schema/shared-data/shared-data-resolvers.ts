@@ -69,9 +69,16 @@ const JOIN_KEYS: Readonly<Record<DatasetName, readonly string[]>> = {
  */
 function rowRules(data: DatasetAccess, dataset: DatasetName): RowRules | undefined {
   if (!data.perRow) return undefined;
-  const shownUnder = Object.fromEntries(Object.entries(data.perRow.shownUnder).filter(([field]) => !JOIN_KEYS[dataset].includes(field)));
-  return { tags: data.perRow.tags, shownUnder };
+  // Once per plan: the same rules object each time lets the source reuse its compiled statement.
+  let rules = RULES.get(data);
+  if (!rules) {
+    const shownUnder = Object.fromEntries(Object.entries(data.perRow.shownUnder).filter(([field]) => !JOIN_KEYS[dataset].includes(field)));
+    RULES.set(data, (rules = Object.freeze({ tags: data.perRow.tags, shownUnder: Object.freeze(shownUnder) })));
+  }
+  return rules;
 }
+
+const RULES = new WeakMap<DatasetAccess, RowRules>();
 
 /** Masks a row under the grants that admit it (per row where they differ) and records it for the audit event. */
 function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
