@@ -74,6 +74,9 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
     batching: false,
     // No file uploads in this API: GraphQL multipart requests are refused (415) instead of parsed.
     multipart: false,
+    // The body limit is useBodyLimit's (MAX_BODY_BYTES, audited, 413): yoga's own, at 25 MB, would
+    // only pipe every body through a TransformStream of its own per request, declared length or not.
+    maxRequestBodySize: false,
     // yoga would answer every origin; CORS is off unless CORS_ORIGINS names who may call from a browser.
     cors:
       runtime.config.corsOrigins.length > 0
