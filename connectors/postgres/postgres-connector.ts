@@ -108,16 +108,15 @@ export class PostgresConnector implements Connector {
     ]);
     const shown = Math.min(first, rows.length);
     const pageRows: Row[] = new Array(shown);
-    const cursors: string[] = new Array(shown);
-    const ordered = prepared.ordered;
-    for (let i = 0; i < shown; i++) {
-      const raw = rows[i];
-      pageRows[i] = prepared.decode(raw, today);
-      cursors[i] = encodeCursor(prepared.fingerprint, String(raw[ROW_ID]), ordered ? cursorValue(raw.__order) : undefined);
-    }
+    for (let i = 0; i < shown; i++) pageRows[i] = prepared.decode(rows[i], today);
+    const { fingerprint, ordered } = prepared;
+    let cursors: string[] | undefined;
     return {
       rows: pageRows,
-      cursors,
+      // Encoded on first use: most reads never ask for a cursor.
+      get cursors() {
+        return (cursors ??= rows.slice(0, shown).map((raw) => encodeCursor(fingerprint, String(raw[ROW_ID]), ordered ? cursorValue(raw.__order) : undefined)));
+      },
       hasNextPage: rows.length > first,
       totalCount: count ? Number(count[0]?.count ?? 0) : undefined,
     };

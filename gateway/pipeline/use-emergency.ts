@@ -57,32 +57,44 @@ function recordAskedFields(args: Parameters<NonNullable<Plugin['onExecute']>>[0]
   }
 }
 
+type OnExecuteArgs = Parameters<NonNullable<Plugin['onExecute']>>[0];
+
 export function useEmergency(options: EmergencyOptions): Plugin {
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
+    // Synchronous without X-Emergency (nearly every read): no promise for the hook runner to await.
+    onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as object & { request?: Request };
       const header = context.request?.headers.get(EMERGENCY_HEADER)?.trim();
       if (!header) return;
-      const state = contextState(context);
-      try {
-        let session: EmergencySession | undefined;
-        try {
-          session = await options.sessions.get(header);
-        } catch (error) {
-          throw isGatewayError(error) ? error : new GatewayError('SERVICE_UNAVAILABLE', 'emergency sessions cannot be checked; nothing was read', { cause: error });
-        }
-        const refusal = readRefusal(session, state.viewer, state.purpose, options.now?.() ?? Date.now());
-        if (refusal || !session) {
-          state.trace.change = { ...state.trace.change, ...emergencyReadFlag(isSessionId(header) ? header : null, null, true) };
-          recordAskedFields(args, state.trace.fields);
-          throw new GatewayError('FORBIDDEN', refusal ?? 'X-Emergency names no emergency session of yours');
-        }
-        state.trace.change = { ...state.trace.change, ...emergencyReadFlag(session.id, session.caseRef, false) };
-        sessions.set(context, session);
-        grantSources.set(context, options);
-      } catch (caught) {
-        setResultAndStopExecution({ errors: [normalizeError(caught)] });
-      }
+      return checkSession(context, header, args, setResultAndStopExecution);
     },
   };
+
+  async function checkSession(
+    context: object & { request?: Request },
+    header: string,
+    args: OnExecuteArgs['args'],
+    setResultAndStopExecution: OnExecuteArgs['setResultAndStopExecution'],
+  ): Promise<void> {
+    const state = contextState(context);
+    try {
+      let session: EmergencySession | undefined;
+      try {
+        session = await options.sessions.get(header);
+      } catch (error) {
+        throw isGatewayError(error) ? error : new GatewayError('SERVICE_UNAVAILABLE', 'emergency sessions cannot be checked; nothing was read', { cause: error });
+      }
+      const refusal = readRefusal(session, state.viewer, state.purpose, options.now?.() ?? Date.now());
+      if (refusal || !session) {
+        state.trace.change = { ...state.trace.change, ...emergencyReadFlag(isSessionId(header) ? header : null, null, true) };
+        recordAskedFields(args, state.trace.fields);
+        throw new GatewayError('FORBIDDEN', refusal ?? 'X-Emergency names no emergency session of yours');
+      }
+      state.trace.change = { ...state.trace.change, ...emergencyReadFlag(session.id, session.caseRef, false) };
+      sessions.set(context, session);
+      grantSources.set(context, options);
+    } catch (caught) {
+      setResultAndStopExecution({ errors: [normalizeError(caught)] });
+    }
+  }
 }
