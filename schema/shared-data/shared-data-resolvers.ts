@@ -7,8 +7,8 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Condition, Scope } from '../../core/conditions.ts';
-import { rowTags, type Connector, type Row, type RowRules } from '../../connectors/connector.ts';
-import { DATASETS, type DatasetName } from '../../core/datasets.ts';
+import { rowTags, type Connector, type Page, type Row, type RowRules } from '../../connectors/connector.ts';
+import { DATASETS, type DatasetName, type FieldDef } from '../../core/datasets.ts';
 import { resolverContext, type ResolverContext } from '../resolver-context.ts';
 import { selectsField } from './operation-reads.ts';
 import { isCalendarDate } from '../../core/time.ts';
@@ -80,16 +80,25 @@ function rowRules(data: DatasetAccess, dataset: DatasetName): RowRules | undefin
 
 const RULES = new WeakMap<DatasetAccess, RowRules>();
 
+/** Each dataset's fields by name. */
+const FIELD_INDEX = Object.fromEntries(Object.values(DATASETS).map((d) => [d.name, new Map(d.fields.map((f) => [f.name, f]))])) as unknown as Record<
+  DatasetName,
+  ReadonlyMap<string, FieldDef>
+>;
+
 /** Masks a row under the grants that admit it (per row where they differ) and records it for the audit event. */
 function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
   const { data } = access(state, dataset);
-  const def = DATASETS[dataset];
   const view = { [RAW]: row } as View;
   const tags = rowTags(row);
-  for (const field of def.fields) {
-    const granted = accessOnRow(data, field.name, tags);
-    if (!granted || !(field.name in row)) continue;
-    view[field.name] = granted === 'full' ? row[field.name] : applyMask(field.mask ?? 'none', row[field.name]);
+  // The row holds only the fields fetched (a handful of the dataset's): walk those alone.
+  const fields = FIELD_INDEX[dataset];
+  for (const name in row) {
+    const field = fields.get(name);
+    if (!field) continue;
+    const granted = accessOnRow(data, name, tags);
+    if (!granted) continue;
+    view[name] = granted === 'full' ? row[name] : applyMask(field.mask ?? 'none', row[name]);
   }
   state.trace.rows += 1;
   if (dataset === 'housing') {
@@ -200,6 +209,28 @@ function wantsTotalCount(info: GraphQLResolveInfo): boolean {
   return selectsField(info.fieldNodes, info.fragments, 'totalCount');
 }
 
+/** A connection's edge: its cursor is read through the page only when the operation asks for it. */
+class Edge {
+  constructor(
+    readonly page: Page,
+    readonly index: number,
+    readonly node: View,
+  ) {}
+  get cursor(): string {
+    return this.page.cursors[this.index]!;
+  }
+}
+
+class PageInfo {
+  constructor(readonly page: Page) {}
+  get hasNextPage(): boolean {
+    return this.page.hasNextPage;
+  }
+  get endCursor(): string | null {
+    return this.page.cursors.at(-1) ?? null;
+  }
+}
+
 async function connection(
   state: ResolverContext,
   connector: Connector,
@@ -224,10 +255,10 @@ async function connection(
     after: args.after ?? null,
     withTotalCount: wantsTotalCount(info),
   });
-  const edges = page.rows.map((row, i) => ({ cursor: page.cursors[i]!, node: toView(state, dataset, row) }));
+  const edges = page.rows.map((row, i) => new Edge(page, i, toView(state, dataset, row)));
   return {
     edges,
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
+    pageInfo: new PageInfo(page),
     totalCount: page.totalCount ?? 0,
   };
 }
