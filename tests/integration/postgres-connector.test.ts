@@ -157,4 +157,43 @@ describe.each(BACKENDS)('PostgresConnector on %s', (backend) => {
   it('refuses fields that are not in its field map', async () => {
     await expect(population.find({ scope: streetScope, fields: ['name; drop table x'], first: 1 })).rejects.toThrow(/no field/);
   });
+
+  // Each find's SQL is compiled once per shape and reused (connectors/postgres/bound-statement.ts):
+  // what one caller's scope, filter, row rules or cursor put into a statement must never reach another's.
+  it('a reused statement never carries another scope, filter, row rule or cursor', async () => {
+    const everyone = await population.find({ scope: { streets: 'all', conditions: [] }, fields: ['streetCode'], first: 100 });
+    const other = String(everyone.rows.find((r) => r.streetCode !== STREET)!.streetCode);
+    const a = { streets: [STREET], conditions: [] };
+    const b = { streets: [other], conditions: [{ field: 'age', op: 'gte', value: 60 }] } as Scope;
+    for (let round = 0; round < 3; round++) {
+      const onA = await population.find({ scope: a, fields: ['streetCode', 'idNumber'], first: 10 });
+      const onB = await population.find({ scope: b, fields: ['streetCode', 'idNumber', 'age'], first: 10 });
+      expect(onA.rows.length).toBe(10);
+      expect(onB.rows.length).toBe(10);
+      expect(onA.rows.every((r) => r.streetCode === STREET)).toBe(true);
+      expect(onB.rows.every((r) => r.streetCode === other && Number(r.age) >= 60)).toBe(true);
+      // A fresh scope object with other streets, on a shape already compiled for `a`.
+      const fresh = await population.find({ scope: { streets: [other], conditions: [] }, fields: ['streetCode', 'idNumber'], first: 10 });
+      expect(fresh.rows.every((r) => r.streetCode === other)).toBe(true);
+    }
+    // The same shape with different filter values: each answer holds its own value only.
+    const some = (await population.find({ scope: a, fields: ['idNumber'], first: 3 })).rows.map((r) => String(r.idNumber));
+    for (const id of some) {
+      const page = await population.find({ scope: a, fields: ['idNumber'], where: [{ field: 'idNumber', op: 'eq', value: id }], first: 5 });
+      expect(page.rows.map((r) => r.idNumber)).toEqual([id]);
+    }
+    // Pages after different cursors of one shape: consecutive, never the first page again.
+    const first = await population.find({ scope: a, fields: ['idNumber'], first: 5 });
+    const second = await population.find({ scope: a, fields: ['idNumber'], first: 5, after: first.cursors.at(-1)! });
+    const third = await population.find({ scope: a, fields: ['idNumber'], first: 5, after: second.cursors.at(-1)! });
+    const ids = [...first.rows, ...second.rows, ...third.rows].map((r) => r.idNumber);
+    expect(new Set(ids).size).toBe(15);
+    const all = await population.find({ scope: a, fields: ['idNumber'], first: 15 });
+    expect(all.rows.map((r) => r.idNumber)).toEqual(ids);
+    // Row rules of one plan are not those of another: a field shown under a tag on one call is null on the next.
+    const shown = await population.find({ scope: a, fields: ['idNumber', 'phone'], first: 5, rowRules: { tags: [{ field: 'age', op: 'gte', value: 0 }], shownUnder: { phone: [0] } } });
+    const hidden = await population.find({ scope: a, fields: ['idNumber', 'phone'], first: 5, rowRules: { tags: [{ field: 'age', op: 'gte', value: 200 }], shownUnder: { phone: [0] } } });
+    expect(shown.rows.some((r) => r.phone !== null)).toBe(true);
+    expect(hidden.rows.every((r) => r.phone === null)).toBe(true);
+  });
 });
