@@ -27,21 +27,39 @@ export function useDeadline(options: DeadlineOptions = {}): Plugin {
         const forward = () => controller.abort(outer?.reason);
         if (outer?.aborted) forward();
         else outer?.addEventListener('abort', forward, { once: true });
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<ExecutionResult>((resolve) => {
-          timer = setTimeout(() => {
+        // One promise settles the answer: the execution's, or the deadline's, whichever comes first.
+        return new Promise<ExecutionResult>((resolve, reject) => {
+          const timer = setTimeout(() => {
             const error = new GatewayError('SERVICE_UNAVAILABLE', `the operation did not finish within the time limit of ${timeoutMs} ms; no data was returned`, {
               details: { limit: 'time', max: timeoutMs },
             });
             controller.abort(error);
             options.onLimited?.('time');
+            outer?.removeEventListener('abort', forward);
             resolve({ errors: [error] });
           }, timeoutMs);
-        });
-        const run = Promise.resolve(executeFn({ ...execArgs, signal: controller.signal } as ExecutionArgs));
-        return Promise.race([run, deadline]).finally(() => {
-          clearTimeout(timer);
-          outer?.removeEventListener('abort', forward);
+          const done = () => {
+            clearTimeout(timer);
+            outer?.removeEventListener('abort', forward);
+          };
+          let run: unknown;
+          try {
+            run = executeFn({ ...execArgs, signal: controller.signal } as ExecutionArgs);
+          } catch (error) {
+            done();
+            reject(error);
+            return;
+          }
+          Promise.resolve(run).then(
+            (result) => {
+              done();
+              resolve(result as ExecutionResult);
+            },
+            (error: unknown) => {
+              done();
+              reject(error);
+            },
+          );
         });
       }) as never);
     },
