@@ -15,6 +15,7 @@ import { PolicyStore, type StoredGrant } from '../../policies/policy-store.ts';
 import type { Transaction } from 'kysely';
 import { isGatewayError } from '../../core/errors.ts';
 import { auditEvent, type TransactionalAuditSink } from '../../audit/audit-event.ts';
+import { normalizeEmergencyClause } from '../../policies/emergency/emergency-clause.ts';
 
 export const adminTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -39,6 +40,14 @@ export const adminTypeDefs = /* GraphQL */ `
     access: FieldAccess!
   }
 
+  "A grant's emergency clause: fields readable only under an emergency session for the grant's duty, and its longest session."
+  input GrantEmergencyInput {
+    "Each full or masked."
+    fields: [GrantFieldInput!]!
+    "Minutes, 1 to 720; omitted: 60."
+    maxMinutes: Int
+  }
+
   input GrantInput {
     id: ID!
     dataset: String!
@@ -50,6 +59,8 @@ export const adminTypeDefs = /* GraphQL */ `
     rows: String
     validFrom: String
     validUntil: String
+    "Optional emergency (break-glass) clause, checked by the same rule as the policy files'."
+    emergency: GrantEmergencyInput
   }
 
   input DutyInput {
@@ -166,6 +177,16 @@ function delegatedTo(duty: DutyDef, street: string | undefined): boolean {
   return !!street && (duty.streets === 'all' || duty.streets.includes(street));
 }
 
+/** `[{field, access}]` → `{field: access}`; a field listed twice is BAD_USER_INPUT. */
+function fieldMap(list: readonly { field: string; access: 'full' | 'masked' | 'aggregate' }[], name: string): Record<string, 'full' | 'masked' | 'aggregate'> {
+  const fields: Record<string, 'full' | 'masked' | 'aggregate'> = {};
+  for (const f of list) {
+    if (Object.hasOwn(fields, f.field)) throw new GatewayError('BAD_USER_INPUT', `${name}: field ${f.field} listed twice`);
+    fields[f.field] = f.access;
+  }
+  return fields;
+}
+
 export function adminResolvers(deps: AdminDeps) {
   return {
     Query: {
@@ -241,11 +262,7 @@ export function adminResolvers(deps: AdminDeps) {
             throw new GatewayError('BAD_USER_INPUT', 'rows is not valid JSON');
           }
         }
-        const fields: Record<string, 'full' | 'masked' | 'aggregate'> = {};
-        for (const f of input.fields as { field: string; access: 'full' | 'masked' | 'aggregate' }[]) {
-          if (Object.hasOwn(fields, f.field)) throw new GatewayError('BAD_USER_INPUT', `field ${f.field} listed twice`);
-          fields[f.field] = f.access;
-        }
+        const fields = fieldMap(input.fields, 'fields');
         const written: GrantDef = {
           id: input.id,
           owner: viewer.org,
@@ -256,6 +273,10 @@ export function adminResolvers(deps: AdminDeps) {
           rows: rows as GrantDef['rows'],
           validFrom: input.validFrom ?? null,
           validUntil: input.validUntil ?? null,
+          // Its fields and minutes are checked by validateGrant below, the files' one rule.
+          emergency: input.emergency
+            ? (normalizeEmergencyClause({ fields: fieldMap(input.emergency.fields, 'emergency.fields'), maxMinutes: input.emergency.maxMinutes ?? undefined }) as GrantDef['emergency'])
+            : null,
         };
         // The same admission rules as the policy files; the validity bounds become instants here.
         const problems = validateGrant(written, deps.authorizer.duties());
