@@ -15,6 +15,7 @@ import type { FieldAccess } from './access-plan.ts';
 import type { AccessRequest, AccessRequestState } from './admission/access-request.ts';
 import type { DelegationStreet, DelegationStreetState, DutyDelegation } from './admission/duty-delegation.ts';
 import type { DelegationWindow } from './admission/delegation-windows.ts';
+import type { EmergencyClause } from './emergency/emergency-clause.ts';
 
 function iso(value: unknown): string | null {
   if (value === null || value === undefined) return null;
@@ -48,7 +49,8 @@ export type NewDelegation = Pick<DutyDelegation, 'id' | 'duty' | 'delegatedBy' |
 export type NewAccessRequest = Pick<
   AccessRequest,
   'id' | 'street' | 'duty' | 'dataset' | 'fields' | 'rows' | 'reason' | 'legalBasis' | 'validUntil' | 'requestedBy'
->;
+> &
+  Partial<Pick<AccessRequest, 'emergency'>>;
 
 export interface RequestDecision {
   readonly state: 'APPROVED' | 'REJECTED';
@@ -58,6 +60,7 @@ export interface RequestDecision {
   readonly approvedFields?: Readonly<Record<string, FieldAccess>>;
   readonly approvedRows?: Condition | null;
   readonly approvedUntil?: string;
+  readonly approvedEmergency?: EmergencyClause | null;
   readonly grantId?: string;
 }
 
@@ -82,6 +85,8 @@ function rowToRequest(r: Record<string, unknown>): AccessRequest {
     approvedRows: r.approved_rows == null ? null : json<Condition>(r.approved_rows),
     approvedUntil: iso(r.approved_until),
     grantId: (r.grant_id as string | null) ?? null,
+    emergency: r.emergency == null ? null : json<EmergencyClause>(r.emergency),
+    approvedEmergency: r.approved_emergency == null ? null : json<EmergencyClause>(r.approved_emergency),
     cancelledBy: (r.cancelled_by as string | null) ?? null,
     cancelledAt: iso(r.cancelled_at),
     cancelReason: (r.cancel_reason as string | null) ?? null,
@@ -286,6 +291,7 @@ export class AdmissionStore {
         valid_until: r.validUntil,
         requested_by: r.requestedBy,
         requested_at: at,
+        emergency: r.emergency ? JSON.stringify(r.emergency) : null,
       })
       .execute();
     return (await this.request(r.id, trx))!;
@@ -303,6 +309,7 @@ export class AdmissionStore {
         approved_fields: d.approvedFields ? JSON.stringify(d.approvedFields) : null,
         approved_rows: d.approvedRows ? JSON.stringify(d.approvedRows) : null,
         approved_until: d.approvedUntil ?? null,
+        approved_emergency: d.approvedEmergency ? JSON.stringify(d.approvedEmergency) : null,
         grant_id: d.grantId ?? null,
       })
       .where('id', '=', id)

@@ -3,7 +3,9 @@
  * duty and what it could read once the request is approved as asked. Both sides are compiled by
  * the authorizer's own compiler ({@link compileAccessPlan}) over the loaded grants, the "after"
  * side with the request's grant added, so the preview follows every rule a real read follows
- * (delegation in force, validity periods, grants whose row conditions differ).
+ * (delegation in force, validity periods, grants whose row conditions differ). Each field also says
+ * what an emergency session for the duty opens of it, today and after: the emergency clauses of the
+ * grants in force for the street and duty ({@link emergencyGrants}, the session's own rule).
  */
 import { DATASETS, type DatasetName } from '../../core/datasets.ts';
 import type { AccessPlan } from '../access-plan.ts';
@@ -12,6 +14,8 @@ import { grantIsValid } from '../grant-admission.ts';
 import type { DutyDef, GrantDef } from '../policy-definitions.ts';
 import type { StoredGrant } from '../policy-store.ts';
 import type { DelegationIndex } from './delegation-windows.ts';
+import { emergencyGrants } from '../emergency/emergency-plan.ts';
+import type { EmergencyFieldAccess } from '../emergency/emergency-clause.ts';
 
 export interface AccessChange {
   /** `dataset.field` */
@@ -20,6 +24,9 @@ export interface AccessChange {
   readonly after: 'full' | 'masked' | 'denied';
   readonly todayRule: string;
   readonly afterRule: string;
+  /** What an emergency session for the duty opens of the field today, or null. */
+  readonly todayEmergency: EmergencyFieldAccess | null;
+  readonly afterEmergency: EmergencyFieldAccess | null;
 }
 
 export interface PolicySnapshot {
@@ -70,6 +77,18 @@ export function simulatePlan(snapshot: PolicySnapshot, street: string, duty: str
   });
 }
 
+/** Per field of `dataset`: the widest level any emergency clause in force for the street and duty opens. */
+function emergencyLevels(grants: Iterable<StoredGrant>, street: string, duty: string, dataset: DatasetName, now: number): Map<string, EmergencyFieldAccess> {
+  const levels = new Map<string, EmergencyFieldAccess>();
+  for (const g of emergencyGrants(grants, street, duty, now)) {
+    if (g.dataset !== dataset) continue;
+    for (const [field, access] of Object.entries(g.emergency.fields)) {
+      if (access === 'full' || !levels.has(field)) levels.set(field, access);
+    }
+  }
+  return levels;
+}
+
 /** Field-by-field preview of `dataset` for `street` and `duty`: today, and with `proposed` granted. */
 export function accessChanges(
   snapshot: PolicySnapshot,
@@ -81,6 +100,11 @@ export function accessChanges(
 ): AccessChange[] {
   const today = simulatePlan(snapshot, street, duty, now);
   const after = proposed ? simulatePlan(snapshot, street, duty, now, [proposed]) : today;
+  const emergencyToday = emergencyLevels(snapshot.grants.values(), street, duty, dataset, now);
+  const withProposed: StoredGrant[] = proposed
+    ? [{ ...proposed, origin: 'api', createdBy: 'preview', createdAt: new Date(now).toISOString(), revokedAt: null, revokedBy: null }]
+    : [];
+  const emergencyAfter = proposed ? emergencyLevels([...snapshot.grants.values(), ...withProposed], street, duty, dataset, now) : emergencyToday;
   return DATASETS[dataset].fields
     .filter((f) => !f.internal)
     .map((f) => {
@@ -93,6 +117,8 @@ export function accessChanges(
         after: a?.access ?? 'denied',
         todayRule: t?.rule ?? 'no decision',
         afterRule: a?.rule ?? 'no decision',
+        todayEmergency: emergencyToday.get(f.name) ?? null,
+        afterEmergency: emergencyAfter.get(f.name) ?? null,
       };
     });
 }

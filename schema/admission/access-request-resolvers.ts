@@ -12,7 +12,8 @@ import { PolicyStore } from '../../policies/policy-store.ts';
 import { requestGrant, widerThanAsked, type AccessRequest, type AccessRequestState, type Approval } from '../../policies/admission/access-request.ts';
 import { accessChanges } from '../../policies/admission/access-changes.ts';
 import { commitChange, newId, ownedDatasets, requireRole, seesEverything, snapshotOf, viewerOf, type AdmissionDeps } from './admission-deps.ts';
-import { futureEnd, page, requestedFields, requiredText, rowCondition } from './admission-input.ts';
+import { futureEnd, page, requestedEmergency, requestedFields, requiredText, rowCondition } from './admission-input.ts';
+import type { EmergencyClause } from '../../policies/emergency/emergency-clause.ts';
 import { grantView } from '../admin/admin-schema.ts';
 
 const bad = (message: string, details?: Record<string, unknown>) => new GatewayError('BAD_USER_INPUT', message, details ? { details } : {});
@@ -27,11 +28,14 @@ function visible(viewer: Viewer, r: AccessRequest): boolean {
 const fieldList = (fields: Readonly<Record<string, FieldAccess>>) =>
   Object.entries(fields).map(([field, access]) => ({ field, access: access === 'full' ? 'FULL' : 'MASKED' }));
 
+const emergencyView = (clause: EmergencyClause | null) => (clause ? { fields: fieldList(clause.fields), maxMinutes: clause.maxMinutes } : null);
+
 export function requestView(r: AccessRequest, deps: AdmissionDeps) {
   return {
     ...r,
     fields: fieldList(r.fields),
     rows: r.rows ? JSON.stringify(r.rows) : null,
+    emergency: emergencyView(r.emergency),
     decision:
       r.state === 'APPROVED' || r.state === 'REJECTED'
         ? {
@@ -42,6 +46,7 @@ export function requestView(r: AccessRequest, deps: AdmissionDeps) {
             fields: r.approvedFields ? fieldList(r.approvedFields) : null,
             rows: r.approvedRows ? JSON.stringify(r.approvedRows) : null,
             validUntil: r.approvedUntil,
+            emergency: r.state === 'APPROVED' ? emergencyView(r.approvedEmergency) : null,
           }
         : null,
     grant: async () => {
@@ -51,8 +56,8 @@ export function requestView(r: AccessRequest, deps: AdmissionDeps) {
     },
     changes: async () => {
       const snapshot = await snapshotOf(deps);
-      const proposed = r.state === 'PENDING' ? requestGrant(r, { fields: r.fields, rows: r.rows, validUntil: r.validUntil, untilMs: Date.parse(r.validUntil) }, `preview-${r.id}`) : null;
-      return accessChanges(snapshot, r.street, r.duty, r.dataset, proposed, deps.now?.() ?? Date.now()).map((c) => ({ ...c, changed: c.today !== c.after }));
+      const proposed = r.state === 'PENDING' ? requestGrant(r, { fields: r.fields, rows: r.rows, validUntil: r.validUntil, untilMs: Date.parse(r.validUntil), emergency: r.emergency }, `preview-${r.id}`) : null;
+      return accessChanges(snapshot, r.street, r.duty, r.dataset, proposed, deps.now?.() ?? Date.now()).map((c) => ({ ...c, changed: c.today !== c.after || c.todayEmergency !== c.afterEmergency }));
     },
   };
 }
@@ -102,10 +107,11 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
         const legalBasis = requiredText(input.legalBasis, 'legalBasis', 200);
         const at = now();
         const until = futureEnd(input.validUntil, 'validUntil', at);
+        const emergency = requestedEmergency(input.emergency);
         // The grant it would create must be a valid grant (known fields, streetCode in full …).
         const id = newId('ar');
         const problems = validateGrant(
-          { id: `grant-${id}`, owner: DATASETS[dataset].owner, dataset, duty, streets: [street], fields, rows, validFrom: null, validUntil: until.iso },
+          { id: `grant-${id}`, owner: DATASETS[dataset].owner, dataset, duty, streets: [street], fields, rows, validFrom: null, validUntil: until.iso, emergency },
           deps.authorizer.duties(),
         );
         if (problems.length > 0) throw bad(problems.join('; '), { problems });
@@ -116,8 +122,8 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
           deps,
           context,
           'requestAccess',
-          (trx) => deps.store.insertRequest(trx, { id, street, duty, dataset, fields, rows, reason, legalBasis, validUntil: until.iso, requestedBy: viewer.sub }, new Date(at)),
-          (r) => ({ request: r.id, street: r.street, duty: r.duty, dataset: r.dataset, fields: r.fields, rows: r.rows, validUntil: r.validUntil }),
+          (trx) => deps.store.insertRequest(trx, { id, street, duty, dataset, fields, rows, reason, legalBasis, validUntil: until.iso, requestedBy: viewer.sub, emergency }, new Date(at)),
+          (r) => ({ request: r.id, street: r.street, duty: r.duty, dataset: r.dataset, fields: r.fields, rows: r.rows, validUntil: r.validUntil, emergency: r.emergency }),
           { policyMoved: false },
         );
         return requestView(created, deps);
@@ -148,7 +154,16 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
 
       reviewAccessRequest: async (
         _: unknown,
-        args: { id: string; decision: 'APPROVE' | 'REJECT'; fields?: unknown; rows?: string | null; validUntil?: string | null; reason: string },
+        args: {
+          id: string;
+          decision: 'APPROVE' | 'REJECT';
+          fields?: unknown;
+          rows?: string | null;
+          validUntil?: string | null;
+          emergency?: unknown;
+          dropEmergency?: boolean | null;
+          reason: string;
+        },
         context: object,
       ) => {
         const viewer = viewerOf(context);
@@ -162,7 +177,7 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
         const at = now();
 
         if (args.decision === 'REJECT') {
-          if (args.fields != null || args.rows != null || args.validUntil != null) throw bad('a rejection takes a reason only');
+          if (args.fields != null || args.rows != null || args.validUntil != null || args.emergency != null || args.dropEmergency) throw bad('a rejection takes a reason only');
           const rejected = await commitChange(
             deps,
             context,
@@ -181,7 +196,9 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
         const fields = args.fields == null ? { ...existing.fields } : requestedFields(args.fields);
         const rows = args.rows == null ? existing.rows : rowCondition(existing.dataset, args.rows);
         const until = args.validUntil == null ? futureEnd(existing.validUntil, 'the asked validUntil', at) : futureEnd(args.validUntil, 'validUntil', at);
-        const approval: Approval = { fields, rows, validUntil: until.iso, untilMs: until.ms };
+        if (args.dropEmergency && args.emergency != null) throw bad('emergency: give a narrower clause or dropEmergency, not both');
+        const emergency = args.dropEmergency ? null : args.emergency == null ? existing.emergency : requestedEmergency(args.emergency);
+        const approval: Approval = { fields, rows, validUntil: until.iso, untilMs: until.ms, emergency };
         const wider = widerThanAsked(existing, approval);
         if (wider.length > 0) throw bad(`approval is wider than the request: ${wider.join('; ')}`, { problems: wider });
         const grantId = `grant-${existing.id}`;
@@ -207,6 +224,7 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
               approvedFields: fields,
               approvedRows: rows,
               approvedUntil: until.iso,
+              approvedEmergency: emergency,
               grantId,
             });
             if (!r) throw bad(`request ${args.id} was decided meanwhile; nothing changed`);
@@ -214,7 +232,7 @@ export function accessRequestResolvers(deps: AdmissionDeps) {
             await deps.store.recordApproval(trx, { grantId, requestId: r.id, by: viewer.sub, at: new Date(at), reason, legalBasis: r.legalBasis });
             return r;
           },
-          (r) => ({ request: r.id, decision: 'APPROVE', grant: grantId, fields, rows, validUntil: until.iso, reason, street: r.street, duty: r.duty, dataset: r.dataset }),
+          (r) => ({ request: r.id, decision: 'APPROVE', grant: grantId, fields, rows, validUntil: until.iso, emergency, reason, street: r.street, duty: r.duty, dataset: r.dataset }),
         );
         return requestView(approved, deps);
       },

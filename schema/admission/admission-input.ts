@@ -8,6 +8,7 @@ import type { Condition } from '../../core/conditions.ts';
 import { validateCondition } from '../../core/conditions.ts';
 import type { FieldAccess } from '../../policies/access-plan.ts';
 import { parseApiInstant } from '../../policies/admission/duty-delegation.ts';
+import { normalizeEmergencyClause, type EmergencyClause } from '../../policies/emergency/emergency-clause.ts';
 
 export const MAX_TEXT = 1000;
 /** Largest row condition accepted, as JSON text. */
@@ -55,8 +56,8 @@ export function requestedFields(list: unknown, name = 'fields'): Record<string, 
   const fields: Record<string, FieldAccess> = {};
   for (const item of list as { field?: unknown; access?: unknown }[]) {
     const field = typeof item?.field === 'string' ? item.field : '';
-    if (Object.hasOwn(fields, field)) throw bad(`field ${field} is listed twice`);
-    if (item.access !== 'FULL' && item.access !== 'MASKED') throw bad(`bad access ${JSON.stringify(item.access)} for ${field}`);
+    if (Object.hasOwn(fields, field)) throw bad(`${name}: field ${field} is listed twice`);
+    if (item.access !== 'FULL' && item.access !== 'MASKED') throw bad(`${name}: bad access ${JSON.stringify(item.access)} for ${field}`);
     fields[field] = item.access === 'FULL' ? 'full' : 'masked';
   }
   return fields;
@@ -93,4 +94,17 @@ export function page<T>(items: readonly T[], cursorOf: (item: T) => string, firs
     pageInfo: { hasNextPage: start + size < items.length, endCursor: slice.length > 0 ? cursorOf(slice.at(-1)!) : null },
     totalCount: items.length,
   };
+}
+
+/**
+ * `{fields: [{field, access: FULL|MASKED}], maxMinutes}` → an emergency clause as the grant keeps it
+ * (`maxMinutes` left out: the default). Only its shape is read here: whether its fields belong to the
+ * dataset and its minutes to the allowed range is the grant's one rule (`emergencyClauseIssues`,
+ * through `validateGrant`), the same the policy files pass.
+ */
+export function requestedEmergency(value: unknown, name = 'emergency'): EmergencyClause | null {
+  if (value === null || value === undefined) return null;
+  const input = value as { fields?: unknown; maxMinutes?: unknown };
+  const fields = requestedFields(input.fields, `${name}.fields`);
+  return normalizeEmergencyClause({ fields, maxMinutes: input.maxMinutes ?? undefined }) as EmergencyClause;
 }

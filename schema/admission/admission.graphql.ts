@@ -75,6 +75,13 @@ export const admissionTypeDefs = /* GraphQL */ `
     access: RequestedAccess!
   }
 
+  "An emergency clause asked or approved: fields readable only under an emergency session, and its longest session."
+  input RequestedEmergencyInput {
+    fields: [RequestedFieldInput!]!
+    "Minutes, 1 to 720; omitted: 60."
+    maxMinutes: Int
+  }
+
   input RequestAccessInput {
     duty: ID!
     dataset: String!
@@ -86,6 +93,8 @@ export const admissionTypeDefs = /* GraphQL */ `
     validUntil: String!
     "Your own street's 9-digit code; omitted: your street."
     street: ID
+    "Optional: fields the street may read only under an emergency session (break-glass), and for how long."
+    emergency: RequestedEmergencyInput
   }
 
   extend type Mutation {
@@ -99,13 +108,15 @@ export const admissionTypeDefs = /* GraphQL */ `
     requestAccess(input: RequestAccessInput!): AccessRequest!
     "Street admins: cancel a pending request of your street."
     cancelAccessRequest(id: ID!, reason: String!): AccessRequest!
-    "Data owners: approve a request on your dataset as asked or narrower (fields, rows, validUntil omitted: as asked), or reject it."
+    "Data owners: approve a request on your dataset as asked or narrower (fields, rows, validUntil, emergency omitted: as asked; dropEmergency: without the emergency clause), or reject it."
     reviewAccessRequest(
       id: ID!
       decision: AccessRequestDecision!
       fields: [RequestedFieldInput!]
       rows: String
       validUntil: String
+      emergency: RequestedEmergencyInput
+      dropEmergency: Boolean
       reason: String!
     ): AccessRequest!
     "Data owners: end a grant on your dataset now, with a reason."
@@ -157,6 +168,12 @@ export const admissionTypeDefs = /* GraphQL */ `
     access: RequestedAccess!
   }
 
+  "An emergency clause asked or approved."
+  type RequestedEmergency {
+    fields: [RequestedField!]!
+    maxMinutes: Int!
+  }
+
   "A data owner's decision on a request: who, when, why, and (approved) the terms granted."
   type AccessReview {
     decision: AccessRequestDecision!
@@ -166,6 +183,8 @@ export const admissionTypeDefs = /* GraphQL */ `
     fields: [RequestedField!]
     rows: String
     validUntil: String
+    "The emergency clause approved, or null when none was (asked or kept)."
+    emergency: RequestedEmergency
   }
 
   "One field: what the street reads today under the duty, and what it could read after approval."
@@ -176,6 +195,10 @@ export const admissionTypeDefs = /* GraphQL */ `
     changed: Boolean!
     todayRule: String!
     afterRule: String!
+    "What an emergency session for the duty opens of this field today (full or masked), or null."
+    todayEmergency: String
+    "What an emergency session would open of it after approval, or null."
+    afterEmergency: String
   }
 
   type AccessRequest {
@@ -188,6 +211,8 @@ export const admissionTypeDefs = /* GraphQL */ `
     reason: String!
     legalBasis: String!
     validUntil: String!
+    "The emergency clause asked for, or null."
+    emergency: RequestedEmergency
     requestedBy: String!
     requestedAt: String!
     state: AccessRequestState!

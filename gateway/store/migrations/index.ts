@@ -8,6 +8,7 @@ import { admissionMigration } from '../../../policies/migrations/0005-admission.
 import { emergencyMigration } from '../../../policies/migrations/0006-emergency.ts';
 import { auditCaseRefMigration } from '../../../audit/migrations/0007-audit-case-ref.ts';
 import { dutyDisclosureMigration } from '../../../policies/migrations/0008-duty-disclosure.ts';
+import { requestEmergencyMigration } from '../../../policies/migrations/0009-request-emergency.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,
@@ -18,6 +19,7 @@ export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-emergency': emergencyMigration,
   '0007-audit-case-ref': auditCaseRefMigration,
   '0008-duty-disclosure': dutyDisclosureMigration,
+  '0009-request-emergency': requestEmergencyMigration,
 };
 
 export const storeMigrationProvider: MigrationProvider = {
