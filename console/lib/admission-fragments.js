@@ -4,13 +4,14 @@ export const ACCESS_REQUEST_FIELDS = /* GraphQL */ `
   id street duty dataset
   fields { field access }
   rows reason legalBasis validUntil requestedBy requestedAt state
-  decision { decision reviewer at reason fields { field access } rows validUntil }
+  emergency { fields { field access } maxMinutes }
+  decision { decision reviewer at reason fields { field access } rows validUntil emergency { fields { field access } maxMinutes } }
   cancelledBy cancelledAt cancelReason
-  grant { id }
+  grant { id emergency { fields { field access } maxMinutes } }
 `;
 
 export const ACCESS_REQUEST_CHANGES = /* GraphQL */ `
-  changes { field today after changed todayRule afterRule }
+  changes { field today after changed todayRule afterRule todayEmergency afterEmergency }
 `;
 
 export const DELEGATION_FIELDS = /* GraphQL */ `
@@ -21,5 +22,6 @@ export const DELEGATION_FIELDS = /* GraphQL */ `
 
 export const GRANT_FIELDS = /* GraphQL */ `
   id owner dataset duty allStreets streets fields { field access } rows validFrom validUntil active origin createdBy createdAt
+  emergency { fields { field access } maxMinutes }
   state fromFiles document legalBasis approvedBy approvedAt approvalReason withdrawnBy withdrawnAt withdrawalReason request { id }
 `;

@@ -5,7 +5,7 @@ import { t, formatTime } from '../../lib/i18n.js';
 import { graphql } from '../../lib/api.js';
 import { useQuery } from '../../lib/use-query.js';
 import { ErrorBox, FilterForm, Loading, Outcome, StateBadge, Streets } from '../../components/common.js';
-import { FieldList } from '../../components/access-request-card.js';
+import { EmergencyClause, FieldList } from '../../components/access-request-card.js';
 import { GRANT_FIELDS } from '../../lib/admission-fragments.js';
 import { RowCondition } from './row-condition.js';
 import { DATASETS } from '../street/street-requests.js';
@@ -48,14 +48,14 @@ export function GrantTable({ grants, onChange }) {
   return html`<table class="data" data-test="grants">
     <thead><tr>
       <th>${t('common.grant')}</th><th>${t('common.dataset')}</th><th>${t('common.duty')}</th><th>${t('common.streets')}</th>
-      <th>${t('common.fields')}</th><th>${t('common.rows')}</th><th>${t('common.validUntil')}</th><th>${t('common.state')}</th><th></th>
+      <th>${t('common.fields')}</th><th>${t('clause.title')}</th><th>${t('common.rows')}</th><th>${t('common.validUntil')}</th><th>${t('common.state')}</th><th></th>
     </tr></thead>
     <tbody>
       ${grants.map(
         (g) => html`<tr data-grant=${g.id}>
           <td><code>${g.id}</code><br /><${GrantOrigin} grant=${g} /></td>
           <td>${g.dataset}</td><td>${g.duty}</td><td><${Streets} codes=${g.streets} all=${g.allStreets} /></td>
-          <td><${FieldList} fields=${g.fields} /></td><td><${RowCondition} json=${g.rows} /></td>
+          <td><${FieldList} fields=${g.fields} /></td><td><${EmergencyClause} clause=${g.emergency} /></td><td><${RowCondition} json=${g.rows} /></td>
           <td>${g.validUntil ? formatTime(g.validUntil) : t('common.noEnd')}</td>
           <td><${StateBadge} state=${g.state} />${g.withdrawalReason ? html`<br /><small>${g.withdrawnBy}: ${g.withdrawalReason}</small>` : null}</td>
           <td><${Withdraw} grant=${g} onDone=${onChange} /></td>

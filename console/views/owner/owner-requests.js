@@ -1,6 +1,7 @@
 // Data owner: requests for the department's datasets (pending first), each with what it would
 // change; one request's review: approve as asked or narrowed (fewer fields, MASKED for FULL, an
-// earlier end, a stricter row condition), or reject, always with a reason.
+// earlier end, a stricter row condition, an emergency clause with fewer fields or minutes, or
+// none), or reject, always with a reason.
 import { html, useState } from '../../lib/html.js';
 import { t } from '../../lib/i18n.js';
 import { graphql } from '../../lib/api.js';
@@ -21,8 +22,10 @@ const LIST = /* GraphQL */ `
 `;
 const ONE = /* GraphQL */ `query ConsoleOwnerRequest($id: ID!) { accessRequest(id: $id) { ${ACCESS_REQUEST_FIELDS} ${ACCESS_REQUEST_CHANGES} } }`;
 const REVIEW = /* GraphQL */ `
-  mutation ConsoleReviewAccessRequest($id: ID!, $decision: AccessRequestDecision!, $fields: [RequestedFieldInput!], $rows: String, $validUntil: String, $reason: String!) {
-    reviewAccessRequest(id: $id, decision: $decision, fields: $fields, rows: $rows, validUntil: $validUntil, reason: $reason) { id state grant { id } }
+  mutation ConsoleReviewAccessRequest($id: ID!, $decision: AccessRequestDecision!, $fields: [RequestedFieldInput!], $rows: String, $validUntil: String,
+    $emergency: RequestedEmergencyInput, $dropEmergency: Boolean, $reason: String!) {
+    reviewAccessRequest(id: $id, decision: $decision, fields: $fields, rows: $rows, validUntil: $validUntil,
+      emergency: $emergency, dropEmergency: $dropEmergency, reason: $reason) { id state grant { id } }
   }
 `;
 
@@ -59,6 +62,8 @@ function ReviewForm({ request, onDone }) {
   const [fields, setFields] = useState(() => Object.fromEntries(request.fields.map((f) => [f.field, String(f.access).toUpperCase()])));
   const [rows, setRows] = useState(request.rows ?? '');
   const [validUntil, setValidUntil] = useState(cityDayOfEnd(request.validUntil));
+  const [emergency, setEmergency] = useState(() => Object.fromEntries((request.emergency?.fields ?? []).map((f) => [f.field, String(f.access).toUpperCase()])));
+  const [emergencyMinutes, setEmergencyMinutes] = useState(String(request.emergency?.maxMinutes ?? ''));
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState({});
   const review = async (decision) => {
@@ -69,9 +74,18 @@ function ReviewForm({ request, onDone }) {
     const approved = Object.entries(fields)
       .filter(([, access]) => access)
       .map(([field, access]) => ({ field, access }));
+    const emergencyFields = Object.entries(emergency)
+      .filter(([, access]) => access)
+      .map(([field, access]) => ({ field, access }));
+    // Every emergency field left out: approved without the clause.
+    const clause = request.emergency
+      ? emergencyFields.length > 0
+        ? { emergency: { fields: emergencyFields, maxMinutes: emergencyMinutes === '' ? undefined : Number(emergencyMinutes) } }
+        : { dropEmergency: true }
+      : {};
     const variables =
       decision === 'APPROVE'
-        ? { id: request.id, decision, fields: approved, rows: rows.trim() || undefined, validUntil: validUntil || undefined, reason }
+        ? { id: request.id, decision, fields: approved, rows: rows.trim() || undefined, validUntil: validUntil || undefined, ...clause, reason }
         : { id: request.id, decision, reason };
     try {
       const data = await graphql(REVIEW, variables);
@@ -103,6 +117,32 @@ function ReviewForm({ request, onDone }) {
         })}
       </tbody>
     </table>
+    ${request.emergency
+      ? html`<div data-test="review-emergency">
+          <p class="hint">${t('review.emergencyHint')}</p>
+          <table class="data">
+            <thead><tr><th>${t('common.field')}</th><th>${t('request.asked')}</th><th>${t('review.approve')}</th></tr></thead>
+            <tbody>
+              ${request.emergency.fields.map((f) => {
+                const askedFull = String(f.access).toUpperCase() === 'FULL';
+                return html`<tr data-field=${f.field}>
+                  <td><code>${f.field}</code></td>
+                  <td>${t(askedFull ? 'access.full' : 'access.masked')}</td>
+                  <td>
+                    <select name=${`approve-emergency:${f.field}`} value=${emergency[f.field] ?? ''} onChange=${(e) => setEmergency({ ...emergency, [f.field]: e.currentTarget.value })}>
+                      ${askedFull ? html`<option value="FULL">${t('access.full')}</option>` : null}
+                      <option value="MASKED">${t('access.masked')}</option>
+                      <option value="">${t('review.leaveOut')}</option>
+                    </select>
+                  </td>
+                </tr>`;
+              })}
+            </tbody>
+          </table>
+          <label><span>${t('review.emergencyMinutes')}</span>
+            <input name="emergencyMinutes" type="number" min="1" max=${request.emergency.maxMinutes} value=${emergencyMinutes} onInput=${(e) => setEmergencyMinutes(e.currentTarget.value)} /></label>
+        </div>`
+      : null}
     <label><span>${t('review.rows')}</span><input name="rows" value=${rows} onInput=${(e) => setRows(e.currentTarget.value)} /></label>
     <label><span>${t('common.validUntil')}</span><input name="validUntil" type="date" value=${validUntil} max=${cityDayOfEnd(request.validUntil)} onInput=${(e) => setValidUntil(e.currentTarget.value)} /></label>
     <label><span>${t('common.reason')}</span><textarea name="reason" rows="2" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea></label>

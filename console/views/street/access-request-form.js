@@ -1,5 +1,6 @@
 // Street admin: ask a data owner for fields of one dataset under a duty in force, each FULL or
-// MASKED, optionally with a row condition, with a reason, a legal basis and an end date.
+// MASKED, optionally with a row condition and an emergency clause (fields readable only under an
+// emergency session, and its longest session), with a reason, a legal basis and an end date.
 import { html, useEffect, useState } from '../../lib/html.js';
 import { t } from '../../lib/i18n.js';
 import { graphql } from '../../lib/api.js';
@@ -22,6 +23,8 @@ export function AccessRequestForm({ params }) {
   const [dataset, setDataset] = useState(params.get('dataset') ?? 'population');
   const [asked, setAsked] = useState({});
   const [rows, setRows] = useState('');
+  const [emergency, setEmergency] = useState({});
+  const [emergencyMinutes, setEmergencyMinutes] = useState('60');
   const [reason, setReason] = useState('');
   const [legalBasis, setLegalBasis] = useState('');
   const [validUntil, setValidUntil] = useState(isoDateIn(180));
@@ -45,8 +48,13 @@ export function AccessRequestForm({ params }) {
       setOutcome({ error: { code: 'BAD_USER_INPUT', message: t('request.pickFields') } });
       return;
     }
+    const emergencyFields = Object.entries(emergency)
+      .filter(([field, access]) => access && field.startsWith(dataset + '.'))
+      .map(([field, access]) => ({ field: field.slice(dataset.length + 1), access }));
+    // Minutes as typed: the gateway checks them (1 to 720) by the grant's one rule.
+    const clause = emergencyFields.length > 0 ? { fields: emergencyFields, maxMinutes: emergencyMinutes === '' ? undefined : Number(emergencyMinutes) } : undefined;
     try {
-      const data = await graphql(REQUEST, { input: { duty, dataset, fields: chosen, rows: rows.trim() || undefined, reason, legalBasis, validUntil } });
+      const data = await graphql(REQUEST, { input: { duty, dataset, fields: chosen, rows: rows.trim() || undefined, reason, legalBasis, validUntil, emergency: clause } });
       navigate(`/console/street/requests/${encodeURIComponent(data.requestAccess.id)}`);
     } catch (error) {
       setOutcome({ error });
@@ -67,7 +75,7 @@ export function AccessRequestForm({ params }) {
         </select></label>
       <${ErrorBox} error=${today.error} />
       <table class="data" data-test="request-fields">
-        <thead><tr><th>${t('common.field')}</th><th>${t('request.today')}</th><th>${t('request.ask')}</th></tr></thead>
+        <thead><tr><th>${t('common.field')}</th><th>${t('request.today')}</th><th>${t('request.ask')}</th><th>${t('request.emergencyColumn')}</th></tr></thead>
         <tbody>
           ${fields.map(
             (f) => html`<tr data-field=${f.field}>
@@ -80,10 +88,20 @@ export function AccessRequestForm({ params }) {
                   <option value="MASKED">${t('access.masked')}</option>
                 </select>
               </td>
+              <td>
+                <select name=${`emergency:${f.field}`} value=${emergency[f.field] ?? ''} onChange=${(e) => setEmergency({ ...emergency, [f.field]: e.currentTarget.value })}>
+                  <option value="">—</option>
+                  <option value="FULL">${t('access.full')}</option>
+                  <option value="MASKED">${t('access.masked')}</option>
+                </select>
+              </td>
             </tr>`,
           )}
         </tbody>
       </table>
+      <p class="hint" data-test="emergency-intro">${t('request.emergencyIntro')}</p>
+      <label><span>${t('request.emergencyMinutes')}</span>
+        <input name="emergencyMinutes" type="number" min="1" max="720" value=${emergencyMinutes} onInput=${(e) => setEmergencyMinutes(e.currentTarget.value)} /></label>
       <label><span>${t('request.rowsOptional')}</span>
         <input name="rows" value=${rows} placeholder='{"field":"age","op":"gte","value":65}' onInput=${(e) => setRows(e.currentTarget.value)} /></label>
       <label><span>${t('common.reason')}</span><textarea name="reason" required rows="2" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea></label>

@@ -7,10 +7,11 @@ import { ErrorBox, Loading } from '../../components/common.js';
 import { FieldAccessTable } from './field-access-table.js';
 import { RowCondition } from '../owner/row-condition.js';
 import { GrantOrigin } from '../owner/owner-grants.js';
+import { EmergencyClause } from '../../components/access-request-card.js';
 import { useDutiesInForce } from './duties-in-force.js';
 
 const QUERY = /* GraphQL */ `
-  query ConsoleStreetGrants { me { org street grants { id dataset duty fields { field access } rows validUntil origin fromFiles document request { id } approvedBy } } }
+  query ConsoleStreetGrants { me { org street grants { id dataset duty fields { field access } emergency { fields { field access } maxMinutes } rows validUntil origin fromFiles document request { id } approvedBy } } }
 `;
 
 export function StreetGrants() {
@@ -26,11 +27,11 @@ export function StreetGrants() {
     ${me
       ? html`<h2>${t('street.grantList')}</h2>
           <table class="data" data-test="street-grant-list">
-            <thead><tr><th>${t('common.grant')}</th><th>${t('common.dataset')}</th><th>${t('common.duty')}</th><th>${t('common.rows')}</th><th>${t('common.validUntil')}</th><th>${t('common.origin')}</th></tr></thead>
+            <thead><tr><th>${t('common.grant')}</th><th>${t('common.dataset')}</th><th>${t('common.duty')}</th><th>${t('clause.title')}</th><th>${t('common.rows')}</th><th>${t('common.validUntil')}</th><th>${t('common.origin')}</th></tr></thead>
             <tbody>
               ${me.grants.map(
-                (g) => html`<tr>
-                  <td><code>${g.id}</code></td><td>${g.dataset}</td><td>${g.duty}</td><td><${RowCondition} json=${g.rows} /></td>
+                (g) => html`<tr data-grant=${g.id}>
+                  <td><code>${g.id}</code></td><td>${g.dataset}</td><td>${g.duty}</td><td><${EmergencyClause} clause=${g.emergency} /></td><td><${RowCondition} json=${g.rows} /></td>
                   <td>${g.validUntil ? formatTime(g.validUntil) : t('common.noEnd')}</td><td><${GrantOrigin} grant=${g} /></td>
                 </tr>`,
               )}
