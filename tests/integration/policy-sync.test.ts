@@ -32,3 +32,25 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)('policy files synced by instance
     }
   });
 });
+
+describe.runIf(!!process.env.TEST_DATABASE_URL)('the policy store finds a grant\'s lines by index (real PostgreSQL)', () => {
+  it('deleting a grant\'s lines and sweeping open emergency sessions use their indexes, not a scan', async () => {
+    const { db, close } = await openBackendDatabase('postgres', 'lianqiao_policy_index');
+    try {
+      await migrateStore(db);
+      // Enough lines that a scan would cost more than the index, and fresh statistics for the planner.
+      await sql`insert into casbin_rule (ptype, v0, v1, v2, v3, v4, v5)
+        select 'p', 'street:' || (g % 500), 'duty-' || (g % 40), 'population', 'name', 'full', 'grant-' || g
+        from generate_series(1, 20000) g`.execute(db);
+      await sql`analyze casbin_rule`.execute(db);
+      await sql`analyze emergency_session`.execute(db);
+      const plan = async (statement: ReturnType<typeof sql>) =>
+        (await sql<{ 'QUERY PLAN': string }>`explain ${statement}`.execute(db)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(await plan(sql`delete from casbin_rule where v5 = 'grant-77'`)).toMatch(/casbin_rule_v5/);
+      await sql`set enable_seqscan = off`.execute(db);
+      expect(await plan(sql`select id from emergency_session where ended_at is null and expires_at <= now()`)).toMatch(/emergency_session_open/);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { emergencyMigration } from '../../../policies/migrations/0006-emergency.
 import { auditCaseRefMigration } from '../../../audit/migrations/0007-audit-case-ref.ts';
 import { dutyDisclosureMigration } from '../../../policies/migrations/0008-duty-disclosure.ts';
 import { requestEmergencyMigration } from '../../../policies/migrations/0009-request-emergency.ts';
+import { policyIndexesMigration } from '../../../policies/migrations/0011-policy-indexes.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-policy': policyMigration,
@@ -20,6 +21,7 @@ export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-audit-case-ref': auditCaseRefMigration,
   '0008-duty-disclosure': dutyDisclosureMigration,
   '0009-request-emergency': requestEmergencyMigration,
+  '0011-policy-indexes': policyIndexesMigration,
 };
 
 export const storeMigrationProvider: MigrationProvider = {
