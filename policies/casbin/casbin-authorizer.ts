@@ -55,6 +55,8 @@ export class CasbinAuthorizer implements Authorizer {
   /** Whether model.conf's matcher still has the shape the index relies on (else: every line, every time). */
   #indexable = false;
   #duties = new Map<string, DutyDef>();
+  /** The duties as a list, made once per reload: every read asks for it (the case-reference rule). */
+  #dutyList: readonly DutyDef[] = Object.freeze([]);
   #grants = new Map<string, StoredGrant>();
   #delegations: DelegationIndex = NO_DELEGATIONS;
   /** The version check in flight, and the one queued behind it (see ensureCurrent). */
@@ -141,7 +143,7 @@ export class CasbinAuthorizer implements Authorizer {
   }
 
   duties(): readonly DutyDef[] {
-    return [...this.#duties.values()];
+    return this.#dutyList;
   }
 
   grants(): readonly StoredGrant[] {
@@ -202,6 +204,7 @@ export class CasbinAuthorizer implements Authorizer {
         }
         this.#lines = lines;
         this.#duties = new Map(duties.map((d) => [d.id, d]));
+        this.#dutyList = Object.freeze([...this.#duties.values()]);
         this.#grants = new Map(grants.map((g) => [g.id, g]));
         this.#delegations = indexDelegations(delegations);
         this.#version = version;
