@@ -47,7 +47,7 @@ export function hashAlgorithmOf(value: unknown): HashAlgorithm | undefined {
   return value === 'sm3' ? 'sm3' : undefined;
 }
 
-type OneShot = (algorithm: string, data: string, encoding: 'hex') => string;
+type OneShot = (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string;
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
 
 /** Lower-case hex digest of `text` (UTF-8); the one-shot `crypto.hash` where Node has it (20.12+). */
@@ -55,3 +55,9 @@ export const digestHex: (algorithm: HashAlgorithm, text: string) => string =
   typeof oneShot === 'function'
     ? (algorithm, text) => oneShot(algorithm, text, 'hex')
     : (algorithm, text) => crypto.createHash(algorithm).update(text, 'utf8').digest('hex');
+
+/** Lower-case hex digest of `bytes` (hashed in place, no copy). */
+export const digestBytesHex: (algorithm: HashAlgorithm, bytes: Uint8Array) => string =
+  typeof oneShot === 'function'
+    ? (algorithm, bytes) => oneShot(algorithm, bytes, 'hex')
+    : (algorithm, bytes) => crypto.createHash(algorithm).update(bytes).digest('hex');

@@ -4,7 +4,8 @@
  *
  * The writer sends each event as its canonical encoding itself with its hash in front
  * (`{"hash":"…",` + the canonical JSON without its `{`), so the stored row is read from exactly the
- * bytes that were hashed; `audit_append` (migration 0003) maps the canonical keys onto the columns.
+ * bytes that were hashed (`audit-batch-bytes.ts` writes it); `audit_append` (migration 0003) maps the
+ * canonical keys onto the columns.
  */
 import { canonicalJson } from '../core/canonical-json.ts';
 import { digestHex, hashAlgorithmOf, type HashAlgorithm } from './audit-crypto.ts';
@@ -102,23 +103,4 @@ export function eventHash(r: Omit<AuditRecord, 'hash'>): string {
   // A stored algorithm name that is neither: no hash matches it (the event reads as altered).
   if (hashAlgorithmOf(r.hashAlg) === undefined) return `unknown hash algorithm ${String(r.hashAlg)}`;
   return digestHex(r.hashAlg, canonicalEncoding(r));
-}
-
-/** The hash of a placed event's canonical text: what the writer computes on the hot path. */
-export function chainHash(algorithm: HashAlgorithm, canonical: string): string {
-  return digestHex(algorithm, canonical);
-}
-
-
-/**
- * The canonical encoding of an event placed at `seq` after `prevHash`, recorded at `timeIso`,
- * from its prepared pieces: what the writer hashes on the hot path.
- */
-export function placedEncoding(pieces: CanonicalPieces, prevHash: string, seq: number, timeIso: string): string {
-  return `${pieces.head}${prevHash}${pieces.middle}${seq}${pieces.tail}${timeIso}${CANONICAL_END}`;
-}
-
-/** The stored row of a placed event: its canonical encoding with its hash put in front. */
-export function storedRow(canonical: string, hash: string): string {
-  return `{"hash":"${hash}",${canonical.slice(1)}`;
 }

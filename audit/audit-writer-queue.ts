@@ -4,17 +4,15 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
-import { chainHash, placedEncoding, storedRow, type CanonicalPieces } from './audit-encoding.ts';
+import { encodeBatch, type EncodedPieces } from './audit-batch-bytes.ts';
 import type { HashAlgorithm } from './audit-crypto.ts';
 import { appendBatch, type Head } from './audit-chain-store.ts';
 
 /**
- * An event ready for the writer: its canonical pieces, computed once at append time so the writer
- * only concatenates and hashes.
+ * An event ready for the writer: its canonical pieces and their size, computed once at append time
+ * so the writer only writes them into the batch's bytes and hashes ({@link encodeBatch}).
  */
-export interface PreparedEvent {
-  readonly pieces: CanonicalPieces;
-}
+export type PreparedEvent = EncodedPieces;
 
 export interface Pending {
   readonly event: PreparedEvent;
@@ -68,7 +66,7 @@ export class ChainLostError extends Error {
  */
 export async function commitChangeWithEvent(
   db: Kysely<any>,
-  chain: { readonly chainId: string; readonly owner: string; readonly hashAlgorithm: HashAlgorithm },
+  chain: { readonly chainId: string; readonly owner: string; readonly hashAlgorithm: HashAlgorithm; readonly bytesPayload: boolean },
   change: (trx: Transaction<any>) => Promise<PreparedEvent>,
   prev: Head,
   time: Date,
@@ -78,13 +76,11 @@ export async function commitChangeWithEvent(
   const abandon = new Error('abandoned after the commit timeout');
   const timeIso = time.toISOString();
   const work = db.transaction().execute(async (trx) => {
-    const { pieces } = await change(trx);
+    const event = await change(trx);
     if (abandoned) throw abandon;
-    const seq = prev.seq + 1;
-    const canonical = placedEncoding(pieces, prev.hash, seq, timeIso);
-    const hash = chainHash(chain.hashAlgorithm, canonical);
-    const next: Head = { seq, hash, time };
-    await appendBatch(trx, chain, `[${storedRow(canonical, hash)}]`, 1, prev.seq, next, timeIso);
+    const { payload, lastHash } = encodeBatch([{ event }], chain.hashAlgorithm, prev.hash, prev.seq, timeIso);
+    const next: Head = { seq: prev.seq + 1, hash: lastHash, time };
+    await appendBatch(trx, chain, chain.bytesPayload ? payload : payload.toString('utf8'), 1, prev.seq, next, timeIso);
     if (abandoned) throw abandon;
     return next;
   });

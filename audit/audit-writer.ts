@@ -41,12 +41,12 @@ import { GatewayError } from '../core/errors.ts';
 import { ensureAuditPartitions, monthStart } from './migrations/0002-audit.ts';
 import type { AuditEventInput, TransactionalAuditSink } from './audit-event.ts';
 import { subjectHasher, type SigningKey } from './audit-keys.ts';
-import { GENESIS_HASH, canonicalPieces, chainHash, encodeContent, placedEncoding, storedRow } from './audit-encoding.ts';
+import { GENESIS_HASH, canonicalPieces, encodeContent } from './audit-encoding.ts';
 import type { HashAlgorithm } from './audit-crypto.ts';
 import { ChainCheckpointer, type CheckpointKind } from './audit-checkpointer.ts';
 import { eventContent } from './audit-content.ts';
 import { appendBatch, claimChain, HeadMovedError, readHead, sendsJsonBytes, type Head } from './audit-chain-store.ts';
-import { jsonArrayBytes } from './json-array-bytes.ts';
+import { encodeBatch, encodedPieces } from './audit-batch-bytes.ts';
 import {
   ChainLostError,
   ChangeFailed,
@@ -82,8 +82,8 @@ export class AuditLog implements TransactionalAuditSink {
   /** SHA-256, or SM3 when the chain's checkpoints are signed with SM2 (`AUDIT_CRYPTO=sm`). */
   readonly hashAlgorithm: HashAlgorithm;
   private readonly batchWindowMs: number;
-  /** Send each batch as UTF-8 bytes (see {@link jsonArrayBytes}) rather than one big string. */
-  private bytesPayload = false;
+  /** @internal Send each batch as its UTF-8 bytes ({@link encodeBatch}); PGlite takes only a string. */
+  bytesPayload = false;
   private readonly maxBatch: number;
   private readonly pipelineDepth: number;
   private readonly checkpointEveryMs: number;
@@ -238,7 +238,7 @@ export class AuditLog implements TransactionalAuditSink {
 
   private prepare(event: AuditEventInput): PreparedEvent {
     const content = eventContent(event, this);
-    return { pieces: canonicalPieces(encodeContent(content, content.startedAt.toISOString())) };
+    return encodedPieces(canonicalPieces(encodeContent(content, content.startedAt.toISOString())));
   }
 
   private schedule(): void {
@@ -351,21 +351,10 @@ export class AuditLog implements TransactionalAuditSink {
       }
       if (newMonth) await this.enterMonth(time);
       const timeIso = time.toISOString();
-      const rows: string[] = new Array(batch.length);
-      let prevHash = this.tail.hash;
-      let seq = this.tail.seq;
-      for (let i = 0; i < batch.length; i++) {
-        const { pieces } = batch[i].event;
-        seq += 1;
-        const canonical = placedEncoding(pieces, prevHash, seq, timeIso);
-        const hash = chainHash(this.hashAlgorithm, canonical);
-        // The row is the hashed text itself, with the hash put in front.
-        rows[i] = storedRow(canonical, hash);
-        prevHash = hash;
-      }
-      const payload = this.bytesPayload ? jsonArrayBytes(rows) : `[${rows.join(',')}]`;
       const prevSeq = this.tail.seq;
-      const last = { seq, hash: prevHash, time };
+      const { payload: bytes, lastHash } = encodeBatch(batch, this.hashAlgorithm, this.tail.hash, prevSeq, timeIso);
+      const payload = this.bytesPayload ? bytes : bytes.toString('utf8');
+      const last = { seq: prevSeq + batch.length, hash: lastHash, time };
       const done = withTimeout(this.insert(payload, batch.length, prevSeq, last, timeIso), this.commitTimeoutMs);
       done.catch(() => {}); // settled (and reported) in order by settle()
       this.tail = last;

@@ -9,6 +9,7 @@ import { emergencyMigration } from '../../../policies/migrations/0006-emergency.
 import { auditCaseRefMigration } from '../../../audit/migrations/0007-audit-case-ref.ts';
 import { dutyDisclosureMigration } from '../../../policies/migrations/0008-duty-disclosure.ts';
 import { requestEmergencyMigration } from '../../../policies/migrations/0009-request-emergency.ts';
+import { auditSearchIndexesMigration } from '../../../audit/migrations/0010-audit-search-indexes.ts';
 import { policyIndexesMigration } from '../../../policies/migrations/0011-policy-indexes.ts';
 
 export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -21,6 +22,7 @@ export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-audit-case-ref': auditCaseRefMigration,
   '0008-duty-disclosure': dutyDisclosureMigration,
   '0009-request-emergency': requestEmergencyMigration,
+  '0010-audit-search-indexes': auditSearchIndexesMigration,
   '0011-policy-indexes': policyIndexesMigration,
 };
 
