@@ -59,6 +59,11 @@ export const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(St
 
 /** Maps an `audit_event` row (pg or PGlite) to a record. */
 export function recordFromRow(row: Record<string, unknown>): AuditRecord {
+  return eventFromRow(row, { subjectHashes: (row.subject_hashes as string[] | null) ?? [] });
+}
+
+/** Every field of a record but its subjects, from `row`, and `rest` (the subjects, or their count). */
+export function eventFromRow<T extends object>(row: Record<string, unknown>, rest: T): Omit<AuditRecord, 'subjectHashes'> & T {
   return {
     chainId: String(row.chain_id),
     seq: Number(row.seq),
@@ -78,13 +83,13 @@ export function recordFromRow(row: Record<string, unknown>): AuditRecord {
     decision: String(row.decision),
     reason: (row.reason as string | null) ?? null,
     rows: Number(row.rows),
-    subjectHashes: (row.subject_hashes as string[] | null) ?? [],
     change: (row.change as JsonValue | undefined) ?? null,
     requestId: String(row.request_id),
     instance: String(row.instance),
     // An unknown name is kept as it is: the event then fails verification instead of passing as SHA-256.
     hashAlg: hashAlgorithmOf(row.hash_alg) ?? (String(row.hash_alg) as HashAlgorithm),
     caseRef: (row.case_ref as string | null | undefined) ?? null,
+    ...rest,
   };
 }
 

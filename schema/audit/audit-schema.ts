@@ -10,7 +10,7 @@ import { hasRole, type Viewer } from '../../core/identity.ts';
 import { resolverContext } from '../resolver-context.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { AuditRecord } from '../../audit/audit-rows.ts';
-import { parseInstant, type AuditEventFilter, type AuditEventPage } from '../../audit/audit-search.ts';
+import { parseInstant, type AuditEventFilter, type AuditEventPage, type AuditEventSummary } from '../../audit/audit-search.ts';
 import type { AuditReader } from '../../audit/audit-reader.ts';
 import type { IntegrityReport } from '../../audit/audit-verifier.ts';
 
@@ -224,12 +224,13 @@ export function auditResolvers(deps: AuditResolverDeps): IResolvers {
       totalCount: async (page: AuditEventPage) => Math.min(INT_MAX, await page.totalCount()),
     },
     AuditEvent: {
-      seq: (r: AuditRecord) => String(r.seq),
-      time: (r: AuditRecord) => iso(r.time),
-      startedAt: (r: AuditRecord) => iso(r.startedAt),
-      actor: (r: AuditRecord) => ({ sub: r.actorSub, org: r.actorOrg, roles: r.actorRoles }),
-      subjectCount: (r: AuditRecord) => r.subjectHashes.length,
-      change: (r: AuditRecord) => (r.change === null ? null : JSON.stringify(r.change)),
+      seq: (r: AuditEventSummary) => String(r.seq),
+      time: (r: AuditEventSummary) => iso(r.time),
+      startedAt: (r: AuditEventSummary) => iso(r.startedAt),
+      actor: (r: AuditEventSummary) => ({ sub: r.actorSub, org: r.actorOrg, roles: r.actorRoles }),
+      // A search page carries the count (AuditEventSummary); an anomaly's events the whole record.
+      subjectCount: (r: AuditRecord | AuditEventSummary) => ('subjectCount' in r ? r.subjectCount : r.subjectHashes.length),
+      change: (r: AuditEventSummary) => (r.change === null ? null : JSON.stringify(r.change)),
     },
     SubjectAccess: {
       time: (r: { time: Date }) => iso(r.time),
