@@ -88,22 +88,31 @@ const JSONL_LINE = sql.raw(`row_to_json(x)::text as line from audit_event e, lat
 export async function* exportEvents(db: Kysely<any>, from: Date, to: Date, format: ExportFormat, batchSize: number): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
   // The keyset is carried as the stored text of `time` (exact, whatever its precision).
-  let after: { time: string; chainId: string; seq: string } | undefined;
   const select = format === 'jsonl' ? JSONL_LINE : sql`e.* from audit_event e`;
-  for (;;) {
+  const fetch = (after?: { time: string; chainId: string; seq: string }) => {
     const keyset = after ? sql`and (e."time", e.chain_id, e.seq) > (${after.time}::timestamptz, ${after.chainId}, ${after.seq}::bigint)` : sql``;
     // An ordered walk of the time index is always the right plan here; right after a burst of
     // inserts the statistics may suggest sorting the whole remaining range for every batch.
     // The transaction lasts one batch only: nothing is held while the client downloads.
-    const { rows } = await db.transaction().execute(async (trx) => {
+    const batch = db.transaction().execute(async (trx) => {
       await sql`set local enable_sort = off`.execute(trx);
       await sql`set local enable_bitmapscan = off`.execute(trx);
-      return sql<Record<string, unknown>>`
+      const { rows } = await sql<Record<string, unknown>>`
         select e."time"::text as keyset_time, e.chain_id as keyset_chain, e.seq::text as keyset_seq, ${select}
          where e."time" >= ${from.toISOString()}::timestamptz and e."time" < ${to.toISOString()}::timestamptz ${keyset}
          order by e."time", e.chain_id, e.seq limit ${batchSize}`.execute(trx);
+      return rows;
     });
+    batch.catch(() => {}); // a read ahead that nobody waits for any more (the client went away)
+    return batch;
+  };
+  // One batch is read ahead: the store reads and serialises the next batch while this one is sent.
+  let next: Promise<Record<string, unknown>[]> | undefined = fetch();
+  while (next) {
+    const rows: Record<string, unknown>[] = await next;
     if (rows.length === 0) return;
+    const last = rows[rows.length - 1]!;
+    next = rows.length < batchSize ? undefined : fetch({ time: String(last.keyset_time), chainId: String(last.keyset_chain), seq: String(last.keyset_seq) });
     let chunk = '';
     if (format === 'jsonl') {
       for (const row of rows) chunk += `${row.line as string}\n`;
@@ -113,9 +122,6 @@ export async function* exportEvents(db: Kysely<any>, from: Date, to: Date, forma
         chunk += `${CSV_COLUMNS.map((c) => csvField(o[c])).join(',')}\r\n`;
       }
     }
-    const last = rows[rows.length - 1]!;
-    after = { time: String(last.keyset_time), chainId: String(last.keyset_chain), seq: String(last.keyset_seq) };
     yield chunk;
-    if (rows.length < batchSize) return;
   }
 }
