@@ -6,6 +6,7 @@
  */
 import { findRow, type BenchReport, type TargetVerdict } from './report.ts';
 import type { PeerResult } from './peers.ts';
+import { auditScaleTargets } from './audit-scale-report.ts';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 const int = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : Math.round(n).toLocaleString('en'));
@@ -113,8 +114,7 @@ export function targets(report: BenchReport): TargetVerdict[] {
       v.push(atLeast(t, `${int(s5.rps)} req/s${cpu}`, s5.rps, goal, (n) => `${int(n)} req/s`));
     } else v.push(notRun(t));
   }
-  v.push(notRun('10 million events: auditEvents (one filter), subjectAccessReport, myDataAccess p95 ≤ 100 ms', 'not measured by this run'));
-  v.push(notRun('export of 1 million events ≥ 50,000 events/s, flat memory', 'not measured by this run'));
+  v.push(...auditScaleTargets(report.auditScale, notRun));
 
   // 5. The admission workflow's cost.
   {

@@ -11,6 +11,7 @@ import type { PeersRun } from './peers.ts';
 import type { AdmissionScaleResult } from './admission-scale.ts';
 import type { BesideProcess } from './beside-load.ts';
 import { admissionSection, besideSection, openLoopSection, peersSection } from './report-sections.ts';
+import { auditScaleMarkdown, type AuditScaleReport } from './audit-scale-report.ts';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -90,6 +91,8 @@ export interface BenchReport {
   auditSm?: AuditIngestResult;
   auditSmError?: string;
   auditTrail?: { readonly events: number; readonly prefilled: number; readonly prefillSeconds: number };
+  /** `--only audit10m`: searches over 10M events, export of 1M (bench/audit-scale-report.ts). */
+  auditScale?: AuditScaleReport;
   readonly profiles: ProfileRun[];
   readonly workersImplemented: boolean;
   readonly rateLimits: string;
@@ -556,6 +559,7 @@ export function markdown(report: BenchReport): string {
     }
   }
 
+  parts.push(...auditScaleMarkdown(report.auditScale));
   if (report.profiles.length > 0) {
     parts.push('## Profiles (S1, gateway main thread)');
     parts.push(

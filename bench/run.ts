@@ -47,6 +47,7 @@ import {
   type ScenarioId,
 } from './scenarios.ts';
 import { prefillAudit } from './audit-prefill.ts';
+import { runAuditScale } from './audit-scale-report.ts';
 import { runPeers } from './peers.ts';
 import { prepareAdmissionStore, withdrawalOnTwoInstances, type AdmissionScaleResult } from './admission-scale.ts';
 import { besideLoad } from './beside-load.ts';
@@ -58,7 +59,7 @@ import { printTable, writeMarkdown, type AuditIngestResult, type BenchReport, ty
  * The parts, in the order they run. `peers` runs only when asked (`--peers` or `--only peers`): it
  * needs the reference servers set up beside the project.
  */
-const PARTS = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'peers', 'openloop', 'pushdown', 'workers', 'admission', 'profile', 'micro', 'audit'] as const;
+const PARTS = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'peers', 'openloop', 'pushdown', 'workers', 'admission', 'profile', 'micro', 'audit', 'audit10m'] as const;
 type Part = (typeof PARTS)[number];
 /** Parts that load a gateway over HTTP (the big sources must be seeded first). */
 const HTTP_PARTS: readonly Part[] = ['s1', 's2', 's3', 's4', 's5', 'baseline', 'peers', 'openloop', 'pushdown', 'workers', 'admission', 'profile'];
@@ -600,6 +601,12 @@ async function main(): Promise<void> {
           report.auditSmError = (error as Error).message;
           log(`  audit ingest (sm) failed: ${(error as Error).message}`);
         }
+      });
+    }
+    if (want('audit10m')) {
+      await phase('audit at 10M events', async () => {
+        await quiet.wait();
+        report.auditScale = await runAuditScale(log);
       });
     }
   } finally {
