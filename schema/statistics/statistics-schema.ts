@@ -24,7 +24,8 @@ import {
 } from '../../policies/statistics/statistics-fields.ts';
 import { kFor, type StatisticsThresholds } from '../../policies/statistics/statistics-k.ts';
 import { compileStatisticsPlan } from '../../policies/statistics/statistics-plan.ts';
-import { filterLattice } from '../../policies/statistics/filter-lattice.ts';
+import { filterLattice, groupedOnlyDrops } from '../../policies/statistics/filter-lattice.ts';
+import { answerDomains, fillGrid, groupDomain } from '../../policies/statistics/statistics-domains.ts';
 import { suppressCells, type StatisticsCell } from '../../policies/statistics/suppression.ts';
 import { resolverContext } from '../resolver-context.ts';
 
@@ -41,8 +42,9 @@ export const statisticsTypeDefs = /* GraphQL */ `
     Counts of persons (population) or houses (housing) per group, in your street and under your duty's
     row conditions (X-Purpose). Group and filter fields need at least aggregate access. Counts from 1 to
     k-1 (k is 10 unless configured, never below 5) are suppressed, with complementary suppression.
-    Fields: population gender, ethnicity, streetCode, ageBand (5-year bands such as 65-69); housing
-    usage, tenure, streetCode.
+    Every combination of the grouped fields' values is listed, empty or not (an empty group looks like a
+    suppressed one). Group by: population gender, streetCode, ageBand (5-year bands 0-4 to 95-99, and
+    100+); housing usage, tenure, streetCode. Filter on those and on population ethnicity.
     """
     statistics(dataset: String!, groupBy: [String!]!, filter: StatisticsFilter): [StatisticsCell!]!
   }
@@ -115,6 +117,11 @@ export function statisticsResolvers(deps: StatisticsResolverDeps): IResolvers {
         for (const field of groupBy) {
           if (field === 'birthDate' || field === 'age') throw badInput('birth dates group by 5-year age bands (ageBand), never by day or year', 'groupBy');
           if (!statisticsField(dataset, field)) throw badInput(`${dataset} statistics cannot be grouped by ${field}`, 'groupBy');
+          // Every cell of the grid is listed, counted or not: only a field whose values are known
+          // beforehand can be grouped by (policies/statistics/statistics-domains.ts).
+          if (!groupDomain(dataset, field, { streets: [], conditions: [] })) {
+            throw badInput(`${dataset} statistics cannot be grouped by ${field}: it has no fixed set of values (it may still be filtered on)`, 'groupBy');
+          }
         }
         const conditions = filterConditions(dataset, args.filter ?? {});
 
@@ -131,13 +138,19 @@ export function statisticsResolvers(deps: StatisticsResolverDeps): IResolvers {
           });
         }
         for (const f of used) state.trace.fields.add(`${dataset}.${f}`);
+        const fixed = Object.fromEntries(Object.entries(args.filter ?? {}).map(([f, v]) => [f, v?.eq]));
+        const domains = answerDomains(dataset, groupBy, fixed, plan.scope);
+        if (!domains) throw badInput('group by streetCode only within your own streets', 'groupBy');
 
         const rows = await deps.sources[dataset].count({
           scope: plan.scope,
           groupBy,
           filters: filterLattice(conditions.map(([, c]) => c)),
         });
-        return suppressCells(rows, groupBy.length, kFor(dataset, deps.thresholds)).cells;
+        const filters = 1 << conditions.length;
+        const grid = fillGrid(domains, rows, filters);
+        const sameByConstruction = groupedOnlyDrops(conditions.map(([f]) => f), groupBy);
+        return suppressCells(grid.cells, groupBy.length, kFor(dataset, deps.thresholds), { totals: grid.totals, sameByConstruction }).cells;
       },
     },
   };

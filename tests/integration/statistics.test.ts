@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { BACKENDS, createTestGateway, NANJING_EAST, TIANPING, type TestGateway } from '../setup.ts';
 import { ageOn, todayInCity } from '../../core/time.ts';
 import { ageBandOf } from '../../policies/statistics/statistics-fields.ts';
+import { AGE_BANDS } from '../../policies/statistics/statistics-domains.ts';
 
 const K = 10;
 const STATS = /* GraphQL */ `
@@ -67,9 +68,10 @@ describe.each(BACKENDS)('statistics on %s', (backend) => {
     expect(body.errors).toBeUndefined();
     const cells = body.data!.statistics;
     const real = await truth('310104003', (p) => p.band);
+    // Every band is listed, youngest first, whether anyone is in it or not.
+    expect(cells.map((c) => c.group[0])).toEqual(AGE_BANDS);
     for (const cell of cells) {
       const n = real.get(cell.group[0]!) ?? 0;
-      expect(n).toBeGreaterThan(0);
       if (cell.suppressed) expect(cell.count).toBeNull();
       else {
         expect(cell.count).toBe(n);
@@ -90,10 +92,11 @@ describe.each(BACKENDS)('statistics on %s', (backend) => {
     const body = await stats(tianping, 'grid-inspection', { dataset: 'population', groupBy: ['gender', 'ageBand'], filter: { gender: { eq: 'female' } } });
     expect(body.errors).toBeUndefined();
     const real = await truth('310104003', (p) => `${p.gender}|${p.band}`);
-    for (const cell of body.data!.statistics) {
-      expect(cell.group[0]).toBe('female');
-      if (!cell.suppressed) expect(cell.count).toBe(real.get(cell.group.join('|')));
-    }
+    const cells = body.data!.statistics;
+    // The filter fixes gender: only its value is listed, with every band.
+    expect(cells.map((c) => c.group.join('|'))).toEqual(AGE_BANDS.map((b) => `female|${b}`));
+    for (const cell of cells) if (!cell.suppressed) expect(cell.count).toBe(real.get(cell.group.join('|')));
+    expect(cells.some((c) => !c.suppressed)).toBe(true);
     // The street's rows only, in one grouped statement with the street in its WHERE clause.
     sqlSeen.length = 0;
     await stats(tianping, 'grid-inspection', { dataset: 'housing', groupBy: ['tenure'] });
@@ -102,14 +105,76 @@ describe.each(BACKENDS)('statistics on %s', (backend) => {
     expect(sqlSeen[0]).toMatch(/street_code" in \(/i);
   });
 
+  /** The truth of one groupable field in the Tianping street, straight from the source. */
+  async function fieldTruth(dataset: 'population' | 'housing', field: string): Promise<Map<string, number>> {
+    if (field === 'ageBand') return (await truth('310104003', (p) => p.band)) as Map<string, number>;
+    const column = { gender: 'gender', streetCode: 'street_code', usage: 'usage', tenure: 'tenure' }[field]!;
+    const table = dataset === 'population' ? sql.raw('population.person') : sql.raw('housing.house');
+    const { rows } = await sql<{ v: string; n: unknown }>`
+      select ${sql.ref(column)} as v, count(*) as n from ${table} where street_code = '310104003' group by 1`.execute(
+      gw.runtime.databases[dataset],
+    );
+    return new Map(rows.map((r) => [String(r.v).trimEnd(), Number(r.n)]));
+  }
+
+  it.each([
+    ['population', 'gender', ['male', 'female']],
+    ['population', 'ageBand', AGE_BANDS],
+    ['population', 'streetCode', ['310104003']],
+    ['housing', 'usage', ['residential', 'commercial', 'mixed']],
+    ['housing', 'tenure', ['owned', 'rented', 'public']],
+    ['housing', 'streetCode', ['310104003']],
+  ] as const)('%s grouped by %s lists every value of its domain, counts exact where shown', async (dataset, field, domain) => {
+    const real = await fieldTruth(dataset, field);
+    // Alone, and under filters that leave every cell small or empty (answers of suppressed cells
+    // only, which once came back as []): a rare value, and a street outside the scope.
+    const rare = dataset === 'population' ? (field === 'ageBand' ? { gender: { eq: 'female' }, streetCode: { eq: '310101002' } } : { ageBand: { eq: '95-99' } }) : field === 'usage' ? { tenure: { eq: 'public' }, streetCode: { eq: '310101002' } } : { usage: { eq: 'mixed' } };
+    for (const filter of [undefined, rare, { streetCode: { eq: '310101002' } }] as Record<string, { eq: string }>[]) {
+      const body = await stats(tianping, 'grid-inspection', { dataset, groupBy: [field], filter });
+      expect(body.errors).toBeUndefined();
+      const cells = body.data!.statistics;
+      expect(cells.map((c) => c.group[0])).toEqual(filter?.[field] ? [filter[field].eq] : [...domain]);
+      for (const cell of cells) {
+        if (cell.suppressed) expect(cell.count).toBeNull();
+        else {
+          expect(filter).toBeUndefined();
+          expect(cell.count).toBe(real.get(cell.group[0]!) ?? 0);
+          expect(cell.count).toBeGreaterThanOrEqual(K);
+        }
+      }
+      if (!filter) for (const [value, n] of real) if (n < K) expect(cells.find((c) => c.group[0] === value)?.suppressed).toBe(true);
+    }
+  });
+
+  it('an empty group and a small one look the same: a filter matching nobody answers as one matching 1..k-1', async () => {
+    const real = await truth('310104003', (p) => p.band);
+    const empty = AGE_BANDS.find((b) => !real.has(b));
+    const few = AGE_BANDS.find((b) => (real.get(b) ?? 0) > 0 && real.get(b)! < K);
+    expect(empty).toBeDefined();
+    expect(few).toBeDefined();
+    for (const groupBy of [[], ['gender']]) {
+      const a = await stats(tianping, 'grid-inspection', { dataset: 'population', groupBy, filter: { ageBand: { eq: empty } } });
+      const b = await stats(tianping, 'grid-inspection', { dataset: 'population', groupBy, filter: { ageBand: { eq: few } } });
+      expect(a.errors).toBeUndefined();
+      expect(a.data!.statistics).toEqual(b.data!.statistics);
+      expect(a.data!.statistics).toHaveLength(groupBy.length === 0 ? 1 : 2);
+      expect(a.data!.statistics.every((c) => c.suppressed && c.count === null)).toBe(true);
+    }
+    // Another street's code filters to nobody: suppressed, like any empty group, never refused or [].
+    const other = await stats(tianping, 'grid-inspection', { dataset: 'population', groupBy: ['streetCode'], filter: { streetCode: { eq: '310101002' } } });
+    expect(other.data!.statistics).toEqual([{ group: ['310101002'], count: null, suppressed: true }]);
+  });
+
   it("keeps to the duty's row condition: elderly-allowance counts only persons aged 65 and over", async () => {
     const body = await stats(nanjing, 'elderly-allowance', { dataset: 'population', groupBy: ['ageBand'] });
     expect(body.errors).toBeUndefined();
-    const bands = body.data!.statistics.map((c) => c.group[0]!);
-    expect(bands.length).toBeGreaterThan(0);
-    for (const band of bands) expect(Number(band.replace(/[-+].*$/, ''))).toBeGreaterThanOrEqual(65);
+    // Every band is listed; those below 65 hold nobody under the duty's rows, and show as suppressed.
+    expect(body.data!.statistics.map((c) => c.group[0])).toEqual(AGE_BANDS);
     const real = await truth('310101002', (p) => p.band, (p) => p.age >= 65);
-    for (const cell of body.data!.statistics) if (!cell.suppressed) expect(cell.count).toBe(real.get(cell.group[0]!));
+    for (const cell of body.data!.statistics) {
+      if (Number(cell.group[0]!.replace(/[-+].*$/, '')) < 65) expect(cell).toMatchObject({ count: null, suppressed: true });
+      if (!cell.suppressed) expect(cell.count).toBe(real.get(cell.group[0]!));
+    }
   });
 
   it.each([
@@ -119,7 +184,8 @@ describe.each(BACKENDS)('statistics on %s', (backend) => {
     ['three fields', { dataset: 'population', groupBy: ['gender', 'ageBand', 'streetCode'] }, 'BAD_USER_INPUT'],
     ['a dataset without statistics', { dataset: 'social_security', groupBy: [] }, 'BAD_USER_INPUT'],
     ['a band that is not one', { dataset: 'population', groupBy: [], filter: { ageBand: { eq: '65-70' } } }, 'BAD_USER_INPUT'],
-    ['a field not granted', { dataset: 'population', groupBy: ['ethnicity'] }, 'FORBIDDEN'],
+    ['a field without a fixed set of values', { dataset: 'population', groupBy: ['ethnicity'] }, 'BAD_USER_INPUT'],
+    ['age bands of houses', { dataset: 'housing', groupBy: ['ageBand'] }, 'BAD_USER_INPUT'],
     ['a filter not granted', { dataset: 'population', groupBy: [], filter: { ethnicity: { eq: 'han' } } }, 'FORBIDDEN'],
   ])('refuses %s before reading anything', async (_what, variables, code) => {
     sqlSeen.length = 0;

@@ -4,21 +4,27 @@
  * a suppressed count or to single out fewer than k persons, from one answer or any pair of answers,
  * by subtracting cells and totals. A finding counts only when what it concludes is true.
  *
- * What it knows, beyond the cells every answer shows: the total of every line of an answer (a
- * coarser answer may show it), and that a suppressed cell holds at least one person.
+ * It also tries to tell an empty group from a small one: from which groups an answer lists, from a
+ * line whose suppressed cells leave nothing to share, and from two nested filters whose counts are
+ * equal (nobody fails the extra condition) or differ by fewer than k (the differencing pair).
+ *
+ * What it knows, beyond the cells every answer shows: the total of every line of an answer that the
+ * coarser answer (the same filter, grouped without that line's field) shows, and the algorithm's
+ * rule that a suppressed cell holds 0 or more persons.
  *
  * Answers are computed exactly as the resolver does: counts under the filter lattice
- * (filter-lattice.ts) for each group, then suppressCells; only the counting (SQL in the product)
- * is done here in memory.
+ * (filter-lattice.ts) for each group, the full grid of the fields' domains (statistics-domains.ts),
+ * then suppressCells; only the counting (SQL in the product) is done here in memory.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { suppressCells, type GroupCounts, type StatisticsCell } from '../../policies/statistics/suppression.ts';
-import { filterLattice } from '../../policies/statistics/filter-lattice.ts';
+import { filterLattice, groupedOnlyDrops } from '../../policies/statistics/filter-lattice.ts';
+import { fillGrid } from '../../policies/statistics/statistics-domains.ts';
 
 type Field = 'gender' | 'band' | 'eth';
 type Person = Readonly<Record<Field, string>>;
-const DOMAIN: Readonly<Record<Field, readonly string[]>> = { gender: ['F', 'M'], band: ['0-4', '5-9', '10-14', '15-19'], eth: ['han', 'hui'] };
+const DOMAIN: Readonly<Record<Field, readonly string[]>> = { gender: ['F', 'M'], band: ['0-4', '5-9', '10-14', '15-19'], eth: ['han', 'hui', 'tibetan'] };
 const FIELDS = Object.keys(DOMAIN) as Field[];
 
 interface Query {
@@ -28,8 +34,6 @@ interface Query {
 interface Answer {
   readonly query: Query;
   readonly cells: readonly StatisticsCell[];
-  /** Truth, for judging findings: omitted groups (the attacker does not see them). */
-  readonly omitted: ReadonlySet<string>;
 }
 
 const matches = (p: Person, filter: readonly (readonly [Field, string])[]) => filter.every(([f, v]) => p[f] === v);
@@ -47,11 +51,22 @@ function answer(persons: readonly Person[], query: Query, k: number): Answer {
       if (matches(p, filter)) g!.counts[i]!++;
     });
   }
-  const rows: GroupCounts[] = [...groups.values()].filter((g) => g.counts.some((c) => c > 0));
-  const cells = suppressCells(rows, query.groupBy.length, k).cells;
-  const listed = new Set(cells.map((c) => keyOf(c.group)));
-  const omitted = new Set(rows.filter((r) => r.counts[0]! > 0 && !listed.has(keyOf(r.group))).map((r) => keyOf(r.group)));
-  return { query, cells, omitted };
+  const grid = fillGrid(domainsOf(query), [...groups.values()], lattice.length);
+  const sameByConstruction = groupedOnlyDrops(query.filter.map(([f]) => f), query.groupBy);
+  return { query, cells: suppressCells(grid.cells, query.groupBy.length, k, { totals: grid.totals, sameByConstruction }).cells };
+}
+
+/** The domain of each grouped field, narrowed to the asked value where the filter fixes it (as the resolver does). */
+function domainsOf(query: Query): string[][] {
+  return query.groupBy.map((f) => {
+    const fixed = query.filter.find(([g]) => g === f);
+    return fixed ? [fixed[1]] : [...DOMAIN[f]];
+  });
+}
+
+/** Every combination of the answer's domains, in the order an answer lists them. */
+function crossProduct(query: Query): string[] {
+  return domainsOf(query).reduce<string[][]>((acc, d) => acc.flatMap((prefix) => d.map((v) => [...prefix, v])), [[]]).map(keyOf);
 }
 
 /** Persons matching `filter` whose `groupBy` values are `values` at the given positions. */
@@ -61,26 +76,35 @@ function truth(persons: readonly Person[], filter: Query['filter'], fixed: reado
 
 type Finding = string;
 
-/** One answer: each line's total minus its shown cells, shared among its suppressed cells. */
+/**
+ * One answer: which groups it lists (they must not depend on who exists), and each line's total,
+ * where the coarser answer shows it, minus its shown cells, shared among its suppressed cells.
+ */
 function attackOne(persons: readonly Person[], a: Answer, k: number): Finding[] {
   const findings: Finding[] = [];
+  const what = JSON.stringify(a.query);
+  if (keyOf(a.cells.map((c) => keyOf(c.group))) !== keyOf(crossProduct(a.query))) {
+    findings.push(`${what}: the groups listed are not the full grid, so which are listed tells which are empty`);
+  }
+  for (const c of a.cells) if (!c.suppressed && (c.count ?? 0) < k) findings.push(`${what}: a count below k is shown`);
   const dims = a.query.groupBy.length;
   for (let d = 0; d < dims; d++) {
+    const coarser = answer(persons, { groupBy: a.query.groupBy.filter((_, i) => i !== d), filter: a.query.filter }, k);
+    const totals = new Map(coarser.cells.map((c) => [keyOf(c.group), c.count]));
     const lines = new Map<string, StatisticsCell[]>();
     for (const c of a.cells) {
       const rest = keyOf(c.group.filter((_, i) => i !== d));
       lines.set(rest, [...(lines.get(rest) ?? []), c]);
     }
-    for (const line of lines.values()) {
-      const fixed = a.query.groupBy.map((f, i) => [f, line[0]!.group[i]!] as const).filter((_, i) => i !== d);
-      const total = truth(persons, a.query.filter, fixed);
+    for (const [restKey, line] of lines) {
+      const total = totals.get(restKey);
+      if (total === null || total === undefined) continue;
       const suppressed = line.filter((c) => c.suppressed);
-      const rest = total - line.reduce((s, c) => s + (c.count ?? 0), 0);
       if (suppressed.length === 0) continue;
-      const upper = rest - (suppressed.length - 1);
-      if (suppressed.length === 1) findings.push(`line of ${JSON.stringify(a.query)}: the one suppressed cell ${keyOf(suppressed[0]!.group)} is ${rest}`);
-      else if (upper === 1) findings.push(`line of ${JSON.stringify(a.query)}: every suppressed cell is 1`);
-      else if (upper < k) findings.push(`line of ${JSON.stringify(a.query)}: every suppressed cell is below k (at most ${upper})`);
+      const rest = total - line.reduce((s, c) => s + (c.count ?? 0), 0);
+      if (suppressed.length === 1) findings.push(`line of ${what}: the one suppressed cell ${keyOf(suppressed[0]!.group)} is ${rest}`);
+      else if (rest === 0) findings.push(`line of ${what}: every suppressed cell is empty`);
+      else if (rest < k) findings.push(`line of ${what}: every suppressed cell is below k (together ${rest})`);
     }
   }
   return findings;
@@ -93,10 +117,13 @@ function attackPair(persons: readonly Person[], a: Answer, b: Answer, k: number)
   if (!isSubset(a.query.filter, b.query.filter) || a.query.filter.length === b.query.filter.length) return [];
   const findings: Finding[] = [];
   const singled = (what: string, d: number, real: number) => {
-    if (d === real && d > 0 && d < k) findings.push(`${JSON.stringify(a.query)} − ${JSON.stringify(b.query)}: ${what} singles out ${d}`);
+    // A difference of 0 says a group (the persons failing b's extra conditions) is empty.
+    if (d === real && d >= 0 && d < k) findings.push(`${JSON.stringify(a.query)} − ${JSON.stringify(b.query)}: ${what} singles out ${d}`);
   };
-  // Same grouping: cell by cell.
-  if (keyOf(a.query.groupBy) === keyOf(b.query.groupBy)) {
+  // Same grouping: cell by cell (unless b adds conditions on grouped fields only: its cells then
+  // equal a's, or are empty, by construction, which tells nothing).
+  const added = b.query.filter.filter(([f, v]) => !a.query.filter.some(([g, w]) => g === f && w === v));
+  if (keyOf(a.query.groupBy) === keyOf(b.query.groupBy) && !added.every(([f]) => a.query.groupBy.includes(f))) {
     const inB = new Map(b.cells.map((c) => [keyOf(c.group), c]));
     for (const c of a.cells) {
       const other = inB.get(keyOf(c.group));
@@ -105,7 +132,7 @@ function attackPair(persons: readonly Person[], a: Answer, b: Answer, k: number)
       singled(`cell ${keyOf(c.group)}`, c.count - other.count, truth(persons, a.query.filter, fixed) - truth(persons, b.query.filter, fixed));
     }
   }
-  // Totals, when neither shows a suppressed cell (omitted groups are invisible: the attacker may be wrong).
+  // Totals, when neither shows a suppressed cell.
   if (a.cells.every((c) => !c.suppressed) && b.cells.every((c) => !c.suppressed)) {
     const sum = (x: Answer) => x.cells.reduce((s, c) => s + (c.count ?? 0), 0);
     singled('totals', sum(a) - sum(b), truth(persons, a.query.filter, []) - truth(persons, b.query.filter, []));
@@ -164,12 +191,64 @@ describe('statistics against an attacker who subtracts', () => {
         const key = keyOf(q.groupBy.map((f) => p[f]));
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
-      return { query: q, cells: [...counts].map(([key, count]) => ({ group: JSON.parse(key), count, suppressed: false })), omitted: new Set() };
+      return { query: q, cells: [...counts].map(([key, count]) => ({ group: JSON.parse(key), count, suppressed: false })) };
     };
     const all = open({ groupBy: ['band'], filter: [] });
     const women = open({ groupBy: ['band'], filter: [['gender', 'F']] });
     expect(attackPair(persons, all, women, 10)).not.toEqual([]);
     // The product's answers to the same two questions give nothing away.
     expect(attackPair(persons, answer(persons, all.query, 10), answer(persons, women.query, 10), 10)).toEqual([]);
+  });
+
+  it('tells an empty group from a small one where answers list only the groups that exist (the test can fail)', () => {
+    // Nobody is M in band 5-9; two persons are F there. Listing only non-empty groups, even
+    // suppressed, tells the first apart from the second.
+    const persons: Person[] = [
+      ...Array.from({ length: 30 }, () => ({ gender: 'F', band: '0-4', eth: 'han' })),
+      ...Array.from({ length: 30 }, () => ({ gender: 'M', band: '0-4', eth: 'han' })),
+      { gender: 'F', band: '5-9', eth: 'han' },
+      { gender: 'F', band: '5-9', eth: 'hui' },
+    ];
+    const q: Query = { groupBy: ['gender', 'band'], filter: [] };
+    const product = answer(persons, q, 10);
+    const listingOnlyWhatExists: Answer = { query: q, cells: product.cells.filter((c) => truth(persons, [], q.groupBy.map((f, i) => [f, c.group[i]!] as const)) > 0) };
+    expect(attackOne(persons, listingOnlyWhatExists, 10).join()).toMatch(/which are empty/);
+    expect(attackOne(persons, product, 10)).toEqual([]);
+  });
+
+  it('a filter that matches nobody and one that matches 1..k-1 persons get the same answer', () => {
+    fc.assert(
+      fc.property(fc.array(person, { maxLength: 60 }), fc.integer({ min: 1, max: 9 }), fc.shuffledSubarray(['gender', 'band'] as Field[], { maxLength: 2 }), (random, few, groupBy) => {
+        // eth 'tibetan' is nobody's in the first population; then `few` persons get it.
+        const persons = random.filter((p) => p.eth !== 'tibetan');
+        const filter = [['eth', 'tibetan'] as const];
+        const none = answer(persons, { groupBy, filter }, 10);
+        const some = answer([...persons, ...Array.from({ length: few }, () => ({ gender: 'F', band: '0-4', eth: 'tibetan' }))], { groupBy, filter }, 10);
+        expect(some.cells).toEqual(none.cells);
+        expect(none.cells.every((c) => c.suppressed && c.count === null)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a differencing pair whose counts are equal tells that a group is empty, unless differencing counts 0 (the test can fail)', () => {
+    // Every woman of band 0-4 is han: filtering on han changes nothing for that cell.
+    const persons: Person[] = [
+      ...Array.from({ length: 40 }, () => ({ gender: 'F', band: '0-4', eth: 'han' })),
+      ...Array.from({ length: 25 }, () => ({ gender: 'F', band: '5-9', eth: 'han' })),
+      ...Array.from({ length: 25 }, () => ({ gender: 'F', band: '5-9', eth: 'hui' })),
+      ...Array.from({ length: 20 }, () => ({ gender: 'F', band: '10-14', eth: 'han' })),
+      ...Array.from({ length: 20 }, () => ({ gender: 'F', band: '15-19', eth: 'han' })),
+      ...Array.from({ length: 20 }, () => ({ gender: 'F', band: '15-19', eth: 'hui' })),
+    ];
+    const all: Query = { groupBy: ['band'], filter: [['gender', 'F']] };
+    const han: Query = { groupBy: ['band'], filter: [['gender', 'F'], ['eth', 'han']] };
+    // Without the coarser filters' counts (no differencing), the cell 0-4 shows 40 in both.
+    const noDifferencing = (q: Query): Answer => {
+      const rows = DOMAIN.band.map((band) => ({ group: [band], counts: [persons.filter((p) => matches(p, q.filter) && p.band === band).length] }));
+      return { query: q, cells: suppressCells(rows, 1, 10).cells };
+    };
+    expect(attackPair(persons, noDifferencing(all), noDifferencing(han), 10).join()).toMatch(/singles out 0/);
+    expect(attackPair(persons, answer(persons, all, 10), answer(persons, han, 10), 10)).toEqual([]);
   });
 });

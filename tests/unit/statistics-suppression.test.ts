@@ -1,9 +1,10 @@
 /**
- * Small-cell suppression, table-style: primary, differencing and complementary suppression, the
- * last resort of leaving a line out, and the fields/k rules around them.
+ * Small-cell suppression, table-style: primary (0 included), differencing and complementary
+ * suppression, the grid of fixed domains, and the fields/k rules around them.
  */
 import { describe, expect, it } from 'vitest';
 import { suppressCells, type GroupCounts } from '../../policies/statistics/suppression.ts';
+import { AGE_BANDS, fillGrid, groupDomain, OutsideDomainError } from '../../policies/statistics/statistics-domains.ts';
 import { kFor, MIN_K, parseStatisticsThresholds } from '../../policies/statistics/statistics-k.ts';
 import { ageBandCondition, ageBandOf } from '../../policies/statistics/statistics-fields.ts';
 
@@ -12,37 +13,40 @@ const shown = (cells: { group: readonly (string | null)[]; count: number | null;
   Object.fromEntries(cells.map((c) => [c.group.join('|'), c.suppressed ? 'S' : c.count]));
 
 describe('suppressCells', () => {
-  it('shows counts of k and more, suppresses 1..k-1 and a complement for it', () => {
+  it('shows counts of k and more, suppresses 0..k-1 and a complement for it', () => {
     const r = suppressCells([g(['a'], 10), g(['b'], 3), g(['c'], 25), g(['d'], 12)], 1, 10);
     // b is primary; the line's hidden sum 3 < k, so the smallest shown cell (a: 10) is suppressed too.
     expect(shown(r.cells)).toEqual({ a: 'S', b: 'S', c: 25, d: 12 });
-    expect(r).toMatchObject({ primary: 1, complementary: 1, omitted: 0 });
+    expect(r).toMatchObject({ primary: 1, complementary: 1 });
   });
 
-  it('needs no complement when the suppressed cells together leave k possibilities', () => {
-    // 6 + 7 = 13 hidden, 2 cells: either could be anything from 1 to 12.
+  it('an empty group is a suppressed cell, exactly like a small one, and needs its complement', () => {
+    const empty = suppressCells([g(['a'], 0), g(['b'], 30), g(['c'], 25)], 1, 10);
+    const small = suppressCells([g(['a'], 4), g(['b'], 30), g(['c'], 25)], 1, 10);
+    expect(empty.cells).toEqual(small.cells);
+    expect(shown(empty.cells)).toEqual({ a: 'S', b: 30, c: 'S' });
+    // Two empty groups alone would leave 0 to share: the line's total minus the shown cells says
+    // both are empty; the smallest shown cell joins them.
+    expect(shown(suppressCells([g(['a'], 0), g(['b'], 0), g(['c'], 25), g(['d'], 40)], 1, 10).cells)).toEqual({ a: 'S', b: 'S', c: 'S', d: 40 });
+  });
+
+  it('needs no complement when the suppressed cells together hold k or more', () => {
     const r = suppressCells([g(['a'], 6), g(['b'], 7), g(['c'], 40)], 1, 10);
     expect(shown(r.cells)).toEqual({ a: 'S', b: 'S', c: 40 });
     expect(r.complementary).toBe(0);
   });
 
-  it('leaves out a line whose cells are all small and together too few', () => {
-    // Ten groups of one: a total of 10 would say each is exactly 1.
-    const groups = Array.from({ length: 10 }, (_, i) => g([`v${i}`], 1));
+  it('lists every group given, in the order given, even when all are suppressed', () => {
+    const groups = Array.from({ length: 10 }, (_, i) => g([`v${i}`], i % 2));
     const r = suppressCells(groups, 1, 10);
-    expect(r.cells).toEqual([]);
-    expect(r.omitted).toBe(10);
+    expect(r.cells.map((c) => c.group[0])).toEqual(groups.map((x) => x.group[0]));
+    expect(r.cells.every((c) => c.suppressed && c.count === null)).toBe(true);
   });
 
-  it('a single group under k is suppressed; zero groups are no cells', () => {
+  it('a single group under k is suppressed, 0 included', () => {
     expect(suppressCells([g([], 4)], 0, 10).cells).toEqual([{ group: [], count: null, suppressed: true }]);
+    expect(suppressCells([g([], 0)], 0, 10).cells).toEqual([{ group: [], count: null, suppressed: true }]);
     expect(suppressCells([g([], 40)], 0, 10).cells).toEqual([{ group: [], count: 40, suppressed: false }]);
-    expect(suppressCells([g(['a'], 0, 12)], 1, 10).cells).toEqual([]);
-  });
-
-  it('lists age bands in their natural order', () => {
-    const r = suppressCells([g(['10-14'], 20), g(['5-9'], 30), g(['0-4'], 40), g(['100+'], 12)], 1, 10);
-    expect(r.cells.map((c) => c.group[0])).toEqual(['0-4', '5-9', '10-14', '100+']);
   });
 
   it('suppresses in both directions of a two-way table', () => {
@@ -56,18 +60,56 @@ describe('suppressCells', () => {
     expect(shown(r.cells)).toEqual({ 'F|x': 'S', 'F|y': 'S', 'M|x': 'S', 'M|y': 'S' });
   });
 
-  it('differencing: a cell that differs by 1..k-1 from a coarser filter is suppressed', () => {
-    // Asked filter first, then the unfiltered count of the same group.
-    const r = suppressCells([g(['a'], 40, 41), g(['b'], 30, 30), g(['c'], 50, 70)], 1, 10);
-    expect(r.differencing).toBe(1);
-    expect(shown(r.cells).a).toBe('S');
-    expect(shown(r.cells).c).toBe(50);
+  it('differencing: a cell that differs by 0..k-1 from a coarser filter is suppressed', () => {
+    // Asked filter first, then the unfiltered count of the same group. b differs by 0: nobody in b
+    // fails the filter, which is as telling as one person failing it.
+    const r = suppressCells([g(['a'], 40, 41), g(['b'], 30, 30), g(['c'], 50, 70), g(['d'], 60, 80)], 1, 10);
+    expect(r.differencing).toBe(2);
+    expect(shown(r.cells)).toEqual({ a: 'S', b: 'S', c: 50, d: 60 });
   });
 
-  it('differencing: totals that differ by 1..k-1 suppress every cell', () => {
-    // Each cell differs by 0 or 10+, but a group exists only without the filter (3 persons).
-    const r = suppressCells([g(['a'], 40, 40), g(['b'], 30, 30), g(['z'], 0, 3)], 1, 10);
-    expect(r.cells.every((c) => c.suppressed)).toBe(true);
+  it('differencing: totals that differ by 0..k-1 suppress every cell', () => {
+    // Each cell differs by 10+ or is small, but the totals differ by 3 persons.
+    const r = suppressCells([g(['a'], 40, 50), g(['b'], 30, 40), g(['z'], 0, 3)], 1, 10);
+    // Totals 70 against 93: far enough; z is primary and b its complement.
+    expect(shown(r.cells)).toEqual({ a: 40, b: 'S', z: 'S' });
+    const tight = suppressCells([g(['a'], 40, 40), g(['b'], 30, 30), g(['z'], 0, 3)], 1, 10);
+    expect(tight.cells.every((c) => c.suppressed)).toBe(true);
+  });
+});
+
+describe('the grid of fixed domains', () => {
+  it('lists every combination, first field slowest, with zeros where the source had no group', () => {
+    const grid = fillGrid([['F', 'M'], ['x', 'y', 'z']], [g(['M', 'y'], 7, 9), g(['F', 'x'], 3, 3)], 2);
+    expect(grid.totals).toEqual([10, 12]);
+    expect(grid.cells).toEqual([
+      g(['F', 'x'], 3, 3), g(['F', 'y'], 0, 0), g(['F', 'z'], 0, 0),
+      g(['M', 'x'], 0, 0), g(['M', 'y'], 7, 9), g(['M', 'z'], 0, 0),
+    ]);
+    expect(fillGrid([], [g([], 12)], 1).cells).toEqual([g([], 12)]);
+    expect(fillGrid([], [], 1).cells).toEqual([g([], 0)]);
+    // A group outside a narrowed domain with nobody under the asked filter counts in the totals only.
+    expect(fillGrid([['F']], [g(['F'], 20, 20), g(['M'], 0, 15)], 2)).toEqual({ cells: [g(['F'], 20, 20)], totals: [20, 35] });
+  });
+
+  it('fails closed on a value outside the domain rather than list a group someone is in', () => {
+    expect(() => fillGrid([['F', 'M']], [g(['X'], 1)], 1)).toThrow(OutsideDomainError);
+    expect(() => fillGrid([['F', 'M']], [g([null], 2)], 1)).toThrow(OutsideDomainError);
+  });
+
+  it('every groupable field has a fixed domain; free text has none', () => {
+    const scope = { streets: ['310104003'], conditions: [] };
+    expect(groupDomain('population', 'gender', scope)).toEqual(['male', 'female']);
+    expect(groupDomain('population', 'ageBand', scope)).toEqual(AGE_BANDS);
+    expect(AGE_BANDS).toHaveLength(21);
+    expect(AGE_BANDS[0]).toBe('0-4');
+    expect(AGE_BANDS.at(-1)).toBe('100+');
+    expect(groupDomain('population', 'streetCode', scope)).toEqual(['310104003']);
+    expect(groupDomain('housing', 'usage', scope)).toEqual(['residential', 'commercial', 'mixed']);
+    expect(groupDomain('housing', 'tenure', scope)).toEqual(['owned', 'rented', 'public']);
+    expect(groupDomain('population', 'ethnicity', scope)).toBeUndefined();
+    expect(groupDomain('housing', 'ageBand', scope)).toBeUndefined();
+    expect(groupDomain('population', 'streetCode', { streets: 'all', conditions: [] })).toBeUndefined();
   });
 });
 
