@@ -6,7 +6,7 @@
  * whole batch, or come back different from what was hashed. They are replaced up front.
  */
 import type { JsonValue } from '../core/canonical-json.ts';
-import type { AuditEventInput } from './audit-event.ts';
+import { subjectFieldTable, type AuditEventInput } from './audit-event.ts';
 import type { EventContent } from './audit-encoding.ts';
 import type { HashAlgorithm } from './audit-crypto.ts';
 
@@ -65,6 +65,11 @@ export interface ContentContext {
 
 /** The content of `event` as this chain stores it (everything but its place in the chain). */
 export function eventContent(event: AuditEventInput, context: ContentContext): EventContent {
+  const hashes = event.subjects.map((s) => context.hashSubject(String(s)));
+  const subjectHashes = [...new Set(hashes)].sort();
+  // Per-subject field sets ride in `change`, in hash order: the encoding stays as it is.
+  const table = subjectFieldTable(event, hashes, subjectHashes);
+  const change = table ? { ...(event.change ?? {}), subjectFields: table } : event.change;
   const startedAt = event.time instanceof Date && !Number.isNaN(event.time.getTime()) ? event.time : context.now();
   return {
     chainId: context.chainId,
@@ -81,8 +86,8 @@ export function eventContent(event: AuditEventInput, context: ContentContext): E
     decision: clean(String(event.decision)),
     reason: cleanOpt(event.reason),
     rows: toInt(event.rows),
-    subjectHashes: [...new Set(event.subjects.map((s) => context.hashSubject(String(s))))].sort(),
-    change: event.change === undefined || event.change === null ? null : toJsonValue(event.change),
+    subjectHashes,
+    change: change === undefined || change === null ? null : toJsonValue(change),
     requestId: clean(String(event.requestId)),
     instance: context.instance,
     hashAlg: context.hashAlgorithm,

@@ -28,11 +28,56 @@ export interface AuditEventInput {
   readonly rows: number;
   /** idNumbers in clear; the audit log stores only their keyed hashes. */
   readonly subjects: readonly string[];
+  /**
+   * Which of `fields` were read for each subject, when that differs between them: distinct field
+   * sets, and for `subjects[i]` the index of its set. Absent: every subject had all of `fields`.
+   * The writer stores it in hash order ({@link subjectFieldTable}).
+   */
+  readonly subjectFields?: SubjectFieldSets;
   /** For administrative changes: what changed (grant created, revoked ...). */
   readonly change?: Readonly<Record<string, unknown>> | null;
   readonly requestId: string;
   /** `X-Case-Ref`: the case or application number the read was made for (CONTRACT.md); null when none. */
   readonly caseRef?: string | null;
+}
+
+/** Distinct field sets (each in event order: read, then compared; the list sorted) and each subject's set, in `subjects` order. */
+export interface SubjectFieldSets {
+  readonly sets: readonly (readonly string[])[];
+  readonly bySubject: readonly number[];
+}
+
+/**
+ * The stored form of {@link SubjectFieldSets}, in the event's `change` as `subjectFields` (part of the
+ * hashed record, so the event's encoding is unchanged): `of[i]` is the set of the subject whose hash
+ * is `subjectHashes[i]`. Small: one short list per distinct set, one integer per subject.
+ */
+export interface SubjectFieldTable {
+  readonly sets: readonly (readonly string[])[];
+  readonly of: readonly number[];
+}
+
+/**
+ * The table of `event` for its sorted subject hashes, given each subject's hash in `subjects` order;
+ * null when the event has none.
+ */
+export function subjectFieldTable(event: AuditEventInput, hashes: readonly string[], sortedHashes: readonly string[]): SubjectFieldTable | null {
+  const table = event.subjectFields;
+  if (!table || hashes.length !== table.bySubject.length) return null;
+  const setOf = new Map<string, number>();
+  hashes.forEach((h, i) => setOf.set(h, table.bySubject[i]!));
+  return { sets: table.sets, of: sortedHashes.map((h) => setOf.get(h) ?? 0) };
+}
+
+/**
+ * The fields an event read for the subject at `position` (1-based, in its subject hashes): its own
+ * set where the event keeps a table, else all of the event's fields.
+ */
+export function fieldsForSubject(fields: readonly string[], change: unknown, position: number | null): readonly string[] {
+  const table = (change as { subjectFields?: { sets?: unknown; of?: unknown } } | null)?.subjectFields;
+  if (!table || !Array.isArray(table.sets) || !Array.isArray(table.of) || !position) return fields;
+  const set = table.sets[table.of[position - 1] as number];
+  return Array.isArray(set) ? (set as string[]) : fields;
 }
 
 /**
@@ -62,12 +107,17 @@ export interface AuditTrace {
   rows: number;
   /** idNumbers of persons whose data the answer carried (hashed before storage). */
   subjects: Set<string>;
+  /**
+   * For subjects whose fields are known: the `dataset.field` names read for that person (sets are
+   * shared between subjects of one selection; never mutate one, replace it).
+   */
+  subjectFields: Map<string, ReadonlySet<string>>;
   /** For administrative changes: what changed. */
   change?: Record<string, unknown>;
 }
 
 export function newTrace(): AuditTrace {
-  return { fields: new Set(), rows: 0, subjects: new Set() };
+  return { fields: new Set(), rows: 0, subjects: new Set(), subjectFields: new Map() };
 }
 
 /** Where and for whom an event is recorded: the request it belongs to. */
@@ -100,6 +150,8 @@ export interface EventOutcome {
   readonly filters?: readonly string[];
   readonly rows?: number;
   readonly subjects?: readonly string[];
+  /** Per subject, the `dataset.field` names read for them; subjects not in it had all the fields. */
+  readonly subjectFields?: ReadonlyMap<string, ReadonlySet<string>>;
   readonly change?: Readonly<Record<string, unknown>> | null;
 }
 
@@ -126,7 +178,8 @@ export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEve
   const denied = outcome.decision === 'deny';
   // A resident's sub is their ID number: the trail keeps it only as a keyed subject hash, never in clear.
   const resident = isResident(viewer);
-  const subjects = denied ? [] : [...(outcome.subjects ?? []), ...(resident ? [viewer!.sub] : [])];
+  const subjects = denied ? [] : [...new Set([...(outcome.subjects ?? []), ...(resident ? [viewer!.sub] : [])])];
+  const fields = [...(outcome.fields ?? []), ...[...new Set(outcome.filters ?? [])].sort().map((f) => `filter:${f}`)];
   const reason = outcome.reason == null ? null : scrubText(outcome.reason).slice(0, MAX_REASON_LENGTH);
   return {
     time: new Date(origin.started),
@@ -136,13 +189,54 @@ export function auditEvent(origin: EventOrigin, outcome: EventOutcome): AuditEve
     operationType: outcome.operationType,
     operationName: scrubOperationName(outcome.operationName),
     operationHash: outcome.operationHash ?? null,
-    fields: [...(outcome.fields ?? []), ...[...new Set(outcome.filters ?? [])].sort().map((f) => `filter:${f}`)],
+    fields,
     decision: outcome.decision,
     reason,
     rows: denied ? 0 : (outcome.rows ?? 0),
     subjects,
+    ...subjectFieldSets(subjects, fields, outcome.subjectFields),
     change: outcome.change ?? null,
     requestId: origin.requestId,
     caseRef: recordedCaseRef(origin.caseRef),
   };
+}
+
+/** Fields read (sorted), then the fields compared (`filter:…`, sorted): the order an event lists them in. */
+function orderFields(fields: Iterable<string>): string[] {
+  const read: string[] = [];
+  const compared: string[] = [];
+  for (const f of fields) (f.startsWith('filter:') ? compared : read).push(f);
+  return [...read.sort(), ...compared.sort()];
+}
+
+/**
+ * Each subject's fields as distinct sets, canonical (each set sorted, the sets sorted), or nothing
+ * when every subject had all of `fields` (most operations: one kind of row). Linear in subjects
+ * plus the sizes of the distinct sets: subjects of one selection share one set object.
+ */
+function subjectFieldSets(
+  subjects: readonly string[],
+  fields: readonly string[],
+  known: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): { subjectFields?: SubjectFieldSets } {
+  if (!known || known.size === 0 || subjects.length === 0) return {};
+  const all = orderFields(fields);
+  const byObject = new Map<ReadonlySet<string> | undefined, string>();
+  const keyed = new Map<string, readonly string[]>();
+  const keys = subjects.map((s) => {
+    const set = known.get(s);
+    let key = byObject.get(set);
+    if (key === undefined) {
+      const list = set ? orderFields(set) : all;
+      key = JSON.stringify(list);
+      byObject.set(set, key);
+      keyed.set(key, list);
+    }
+    return key;
+  });
+  const allKey = JSON.stringify(all);
+  if (keys.every((k) => k === allKey)) return {};
+  const order = [...keyed.keys()].sort();
+  const index = new Map(order.map((k, i) => [k, i]));
+  return { subjectFields: { sets: order.map((k) => keyed.get(k)!), bySubject: keys.map((k) => index.get(k)!) } };
 }

@@ -5,6 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { toDate } from './audit-rows.ts';
+import { fieldsForSubject } from './audit-event.ts';
 
 export interface SubjectAccess {
   readonly time: Date;
@@ -38,11 +39,13 @@ export async function subjectAccessReport(
   if (id.length === 0 || id.length > 64) {
     throw new GatewayError('BAD_USER_INPUT', 'idNumber must be a resident ID number', { details: { argument: 'idNumber' } });
   }
-  const matches = sql`subject_hashes @> array[${hashSubject(id)}]::text[]`;
+  const hash = hashSubject(id);
+  const matches = sql`subject_hashes @> array[${hash}]::text[]`;
   // One probe of the subject index for the list and the total: the count is a window over the
   // same matching rows (two queries read every one of a much-read person's events twice).
   const list = await sql<Record<string, unknown>>`
-    select "time", actor_sub, actor_org, purpose, operation_type, operation_name, decision, fields, chain_id, seq,
+    select "time", actor_sub, actor_org, purpose, operation_type, operation_name, decision, fields,
+           change -> 'subjectFields' as subject_fields, array_position(subject_hashes, ${hash}::text) as subject_position, chain_id, seq,
            count(*) over () as total
       from audit_event where ${matches}
      order by "time" desc, chain_id desc, seq desc limit ${maxAccesses}`.execute(db);
@@ -54,7 +57,8 @@ export async function subjectAccessReport(
     operationType: String(r.operation_type),
     operationName: (r.operation_name as string | null) ?? null,
     decision: String(r.decision),
-    fields: (r.fields as string[] | null) ?? [],
+    // What the operation read for this person, not for the others it read.
+    fields: fieldsForSubject((r.fields as string[] | null) ?? [], { subjectFields: r.subject_fields }, r.subject_position == null ? null : Number(r.subject_position)),
     chainId: String(r.chain_id),
     seq: Number(r.seq),
   }));

@@ -21,6 +21,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { RESIDENT_ORG } from '../core/identity.ts';
 import { subjectHasher } from './audit-keys.ts';
+import { fieldsForSubject } from './audit-event.ts';
+import { EMERGENCY_START_ACTION, EMERGENCY_STOP_ACTION, EMERGENCY_REVIEW_ACTION } from './emergency-read.ts';
 import { decodeTrailCursor, encodeTrailCursor } from './audit-search.ts';
 
 export interface ResidentAccess {
@@ -65,7 +67,20 @@ export interface DisclosureQuery {
  * refused use of a session read nothing and carries no subject anyway. Without an `X-Case-Ref`, an
  * emergency read shows the case its session was started for.
  */
-const EMERGENCY = sql<boolean>`coalesce(e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true', false)`;
+const EMERGENCY = sql<boolean>`coalesce((e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true')
+  or e.change ->> 'action' = ${EMERGENCY_START_ACTION}, false)`;
+
+/**
+ * An emergency session about one person (CONTRACT.md: residents see emergency reads as such) shows
+ * as one entry: its START event, flagged emergency, with the session's case reference and no fields
+ * (opening a session reads nothing; the reads under it show by themselves, flagged). Not shown: the
+ * session's STOP and review events, and the operation events of the emergency mutations, which
+ * repeat the START of the same request or concern the session, not the person's data.
+ */
+const SESSION_BOOKKEEPING = [EMERGENCY_STOP_ACTION, EMERGENCY_REVIEW_ACTION, 'startEmergencyAccess', 'endEmergencyAccess', 'reviewEmergencyAccess'];
+const IS_START = sql<boolean>`coalesce(e.change ->> 'action' = ${EMERGENCY_START_ACTION}, false)`;
+
+const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export class ResidentDisclosure {
   readonly #db: Kysely<any>;
@@ -92,9 +107,13 @@ export class ResidentDisclosure {
       page.push(sql`(e."time", e.chain_id, e.seq) < (${k.time.toISOString()}::timestamptz, ${k.chainId}, ${k.seq})`);
     }
     // `offset 0` keeps the planner on the GIN probe (see AuditReader.source).
-    const source = sql`(select * from audit_event where subject_hashes @> array[${this.#hash(idNumber)}]::text[] offset 0)`;
+    const hash = this.#hash(idNumber);
+    const source = sql`(select * from audit_event where subject_hashes @> array[${hash}]::text[] offset 0)`;
     const { rows } = await sql<Record<string, unknown>>`
-      select e."time", e.actor_org, e.purpose, coalesce(e.case_ref, e.change -> 'emergency' ->> 'caseRef') as case_ref, e.fields, e.chain_id, e.seq, ${EMERGENCY} as emergency
+      select e."time", e.actor_org, e.purpose,
+             coalesce(e.case_ref, e.change -> 'emergency' ->> 'caseRef', case when ${IS_START} then e.change ->> 'caseRef' end) as case_ref,
+             e.fields, e.change -> 'subjectFields' as subject_fields, array_position(e.subject_hashes, ${hash}::text) as subject_position,
+             ${IS_START} as session_start, e.chain_id, e.seq, ${EMERGENCY} as emergency
         from ${source} as e where ${sql.join(page, sql` and `)}
        order by e."time" desc, e.chain_id desc, e.seq desc limit ${first + 1}`.execute(this.#db);
     const edges = rows.slice(0, first).map((r) => {
@@ -105,7 +124,8 @@ export class ResidentDisclosure {
         org: (r.actor_org as string | null) ?? null,
         duty: (r.purpose as string | null) ?? null,
         caseRef: (r.case_ref as string | null | undefined) ?? null,
-        fields: (r.fields as string[] | null) ?? [],
+        // Only what was read for this person, not for others in the same operation.
+        fields: r.session_start === true ? [] : fieldsForSubject((r.fields as string[] | null) ?? [], { subjectFields: r.subject_fields }, numberOrNull(r.subject_position)),
         emergency: r.emergency === true,
         cursor,
       };
@@ -124,7 +144,10 @@ export class ResidentDisclosure {
 
   /** Not the resident's own events; a delayed duty's reads only once their delay has passed. */
   #conditions(delays: ReadonlyMap<string, number>, now: Date): RawBuilder<unknown>[] {
-    const c: RawBuilder<unknown>[] = [sql`e.actor_org is distinct from ${RESIDENT_ORG}`];
+    const c: RawBuilder<unknown>[] = [
+      sql`e.actor_org is distinct from ${RESIDENT_ORG}`,
+      sql`coalesce(e.change ->> 'action' not in (${sql.join(SESSION_BOOKKEEPING)}), true)`,
+    ];
     for (const [duty, days] of delays) {
       if (!(days > 0)) continue;
       const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();

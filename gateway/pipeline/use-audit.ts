@@ -136,6 +136,7 @@ export function useAudit(options: AuditOptions): Plugin {
             reason: reason ?? (state.access ? grantsOf(state.access) : null),
             rows: state.trace.rows,
             subjects: [...state.trace.subjects],
+            subjectFields: state.trace.subjectFields,
             change: state.trace.change ?? null,
           });
           if (!stored) setResult({ errors: [new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; no data was returned')] });

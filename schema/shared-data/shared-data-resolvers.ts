@@ -11,6 +11,7 @@ import { rowTags, type Connector, type Page, type Row, type RowRules } from '../
 import { DATASETS, type DatasetName, type FieldDef } from '../../core/datasets.ts';
 import { resolverContext, type ResolverContext } from '../resolver-context.ts';
 import { selectsField } from './operation-reads.ts';
+import { recordRowSubjects, recordSubject, selectionFields, withCompared } from './subject-reads.ts';
 import { isCalendarDate } from '../../core/time.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { accessOnRow, rowsWhereFull, type AccessPlan, type DatasetAccess } from '../../policies/access-plan.ts';
@@ -86,7 +87,11 @@ const FIELD_INDEX = Object.fromEntries(Object.values(DATASETS).map((d) => [d.nam
   ReadonlyMap<string, FieldDef>
 >;
 
-/** Masks a row under the grants that admit it (per row where they differ) and records it for the audit event. */
+/**
+ * Masks a row under the grants that admit it (per row where they differ) and counts it for the
+ * audit event. Whose data it carries is recorded where it is resolved ({@link seen}): the same view
+ * may be shown under two selections with different fields.
+ */
 function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
   const { data } = access(state, dataset);
   const view = { [RAW]: row } as View;
@@ -101,14 +106,23 @@ function toView(state: ResolverContext, dataset: DatasetName, row: Row): View {
     view[name] = granted === 'full' ? row[name] : applyMask(field.mask ?? 'none', row[name]);
   }
   state.trace.rows += 1;
-  if (dataset === 'housing') {
-    const reads = state.reads?.get('housing');
-    if (row.ownerIdNumber && (reads?.has('ownerIdNumber') || reads?.has('ownerName'))) state.trace.subjects.add(String(row.ownerIdNumber));
-  } else if (row.idNumber) {
-    state.trace.subjects.add(String(row.idNumber));
-  }
   return view;
 }
+
+/** Records the persons of views resolved under `info`, with the fields that selection read. */
+function seen<T extends View | View[] | null>(state: ResolverContext, dataset: DatasetName, info: GraphQLResolveInfo, views: T, lookedUpBy?: string): T {
+  if (!views) return views;
+  const fields = withCompared(selectionFields(info, dataset), dataset, lookedUpBy ? [lookedUpBy] : []);
+  if (Array.isArray(views)) for (const v of views) recordRowSubjects(state.trace, dataset, v[RAW], v, fields);
+  else recordRowSubjects(state.trace, dataset, (views as View)[RAW], views as View, fields);
+  return views;
+}
+
+/** What a look-up by filter compared, for the person it names. */
+const LOOKED_UP_BY: Partial<Record<DatasetName, ReadonlySet<string>>> = {
+  population: new Set(['filter:population.idNumber']),
+  housing: new Set(['filter:housing.ownerIdNumber']),
+};
 
 function loaders(state: ResolverContext, sources: SharedDataSources): Loaders {
   if (state.loaders) return state.loaders as Loaders;
@@ -244,7 +258,7 @@ async function connection(
   // Filters and the sort compare their fields: only over the rows where each is full.
   const compared = [...where.flatMap((c) => ('field' in c ? [c.field] : [])), ...(args.orderBy ? [args.orderBy.field] : [])];
   // Looking a person up through a filter is an access to that person, whatever comes back.
-  for (const id of lookedUpPersons(dataset, args.filter)) state.trace.subjects.add(id);
+  for (const id of lookedUpPersons(dataset, args.filter)) recordSubject(state.trace, id, LOOKED_UP_BY[dataset]!);
   const page = await connector.find({
     scope: data.scope,
     fields: projection(state, dataset, JOIN_KEYS[dataset]),
@@ -255,7 +269,12 @@ async function connection(
     after: args.after ?? null,
     withTotalCount: wantsTotalCount(info),
   });
-  const edges = page.rows.map((row, i) => new Edge(page, i, toView(state, dataset, row)));
+  const fields = withCompared(selectionFields(info, dataset, true), dataset, [...new Set(compared)]);
+  const edges = page.rows.map((row, i) => {
+    const node = toView(state, dataset, row);
+    recordRowSubjects(state.trace, dataset, row, node, fields);
+    return new Edge(page, i, node);
+  });
   return {
     edges,
     pageInfo: new PageInfo(page),
@@ -267,35 +286,36 @@ export function sharedDataResolvers(sources: SharedDataSources) {
   const state = (context: object) => resolverContext(context);
   return {
     Query: {
-      person: (_: unknown, args: { idNumber: string }, context: object) =>
-        loaders(state(context), sources).personLookedUp.load(args.idNumber),
+      person: async (_: unknown, args: { idNumber: string }, context: object, info: GraphQLResolveInfo) =>
+        seen(state(context), 'population', info, await loaders(state(context), sources).personLookedUp.load(args.idNumber), 'idNumber'),
       people: (_: unknown, args: any, context: object, info: GraphQLResolveInfo) =>
         connection(state(context), sources.population, 'population', args, info),
-      house: (_: unknown, args: { id: string }, context: object) => loaders(state(context), sources).houseLookedUp.load(args.id),
+      house: async (_: unknown, args: { id: string }, context: object, info: GraphQLResolveInfo) =>
+        seen(state(context), 'housing', info, await loaders(state(context), sources).houseLookedUp.load(args.id), 'id'),
       houses: (_: unknown, args: any, context: object, info: GraphQLResolveInfo) =>
         connection(state(context), sources.housing, 'housing', args, info),
-      socialSecurityAccount: async (_: unknown, args: { idNumber: string }, context: object) => {
+      socialSecurityAccount: async (_: unknown, args: { idNumber: string }, context: object, info: GraphQLResolveInfo) => {
         const s = state(context);
         const l = loaders(s, sources);
         // The account exists for this caller only when its person is in the caller's scope.
         if (!(await l.personInScope.load(args.idNumber))) return null;
-        return l.accountLookedUp.load(args.idNumber);
+        return seen(s, 'social_security', info, await l.accountLookedUp.load(args.idNumber), 'idNumber');
       },
     },
     Person: {
-      household: (person: View, _: unknown, context: object) => {
+      household: async (person: View, _: unknown, context: object, info: GraphQLResolveInfo) => {
         const houseId = person[RAW].houseId;
-        return houseId ? loaders(state(context), sources).houseById.load(String(houseId)) : null;
+        return houseId ? seen(state(context), 'housing', info, await loaders(state(context), sources).houseById.load(String(houseId))) : null;
       },
-      socialSecurity: (person: View, _: unknown, context: object) => {
+      socialSecurity: async (person: View, _: unknown, context: object, info: GraphQLResolveInfo) => {
         const idNumber = person[RAW].idNumber;
-        return idNumber ? loaders(state(context), sources).accountOfPersonInScope.load(String(idNumber)) : null;
+        return idNumber ? seen(state(context), 'social_security', info, await loaders(state(context), sources).accountOfPersonInScope.load(String(idNumber))) : null;
       },
     },
     House: {
-      residents: (house: View, _: unknown, context: object) => {
+      residents: async (house: View, _: unknown, context: object, info: GraphQLResolveInfo) => {
         const id = house[RAW].id;
-        return id ? loaders(state(context), sources).personsByHouse.load(String(id)) : [];
+        return id ? seen(state(context), 'population', info, await loaders(state(context), sources).personsByHouse.load(String(id))) : [];
       },
     },
   };
