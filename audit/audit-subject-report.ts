@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { GatewayError } from '../core/errors.ts';
 import { toDate } from './audit-rows.ts';
 import { fieldsForSubject } from './audit-event.ts';
+import { EMERGENCY_START_ACTION } from './emergency-read.ts';
 
 export interface SubjectAccess {
   readonly time: Date;
@@ -45,7 +46,8 @@ export async function subjectAccessReport(
   // same matching rows (two queries read every one of a much-read person's events twice).
   const list = await sql<Record<string, unknown>>`
     select "time", actor_sub, actor_org, purpose, operation_type, operation_name, decision, fields,
-           change -> 'subjectFields' as subject_fields, array_position(subject_hashes, ${hash}::text) as subject_position, chain_id, seq,
+           change -> 'subjectFields' as subject_fields, array_position(subject_hashes, ${hash}::text) as subject_position,
+           coalesce(change ->> 'action' = ${EMERGENCY_START_ACTION}, false) as session_start, chain_id, seq,
            count(*) over () as total
       from audit_event where ${matches}
      order by "time" desc, chain_id desc, seq desc limit ${maxAccesses}`.execute(db);
@@ -57,8 +59,9 @@ export async function subjectAccessReport(
     operationType: String(r.operation_type),
     operationName: (r.operation_name as string | null) ?? null,
     decision: String(r.decision),
-    // What the operation read for this person, not for the others it read.
-    fields: fieldsForSubject((r.fields as string[] | null) ?? [], { subjectFields: r.subject_fields }, r.subject_position == null ? null : Number(r.subject_position)),
+    // What the operation read for this person, not for the others it read; opening an emergency
+    // session about them reads nothing (its fields are the session's, listed with the session).
+    fields: r.session_start === true ? [] : fieldsForSubject((r.fields as string[] | null) ?? [], { subjectFields: r.subject_fields }, r.subject_position == null ? null : Number(r.subject_position)),
     chainId: String(r.chain_id),
     seq: Number(r.seq),
   }));

@@ -165,5 +165,7 @@ describe.each(BACKENDS)('fields per person in myDataAccess on %s', (backend) => 
     expect(afterRead.totalCount).toBe(before + 2);
     expect(afterRead.nodes[0]).toEqual({ duty: { id: 'elderly-allowance' }, caseRef: 'EM-2026-7', fields: ['population.phone', 'filter:population.idNumber'], emergency: true });
     expect(afterRead.nodes.slice(0, 2).every((n) => n.emergency)).toBe(true);
+    // The auditors' report of the person: the START reads no field either; the read names its own.
+    expect((await report(id, 'emergency:start')).map((x) => x.fields)).toEqual([[]]);
   });
 });
