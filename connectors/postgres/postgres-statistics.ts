@@ -89,7 +89,9 @@ export class PostgresStatistics implements StatisticsSource {
   #groupExpression(field: string, today: string) {
     if (field === 'ageBand') {
       const birth = sql.ref(this.#columns.column('birthDate'));
-      const age = sql`date_part('year', age(${today}::date, ${birth}))::int`;
+      // A birth date after today counts in the first band, as ageBandOf does: every band is one of
+      // the fixed domain's (policies/statistics/statistics-domains.ts).
+      const age = sql`greatest(date_part('year', age(${today}::date, ${birth}))::int, 0)`;
       return sql<string>`case when ${birth} is null then null
         when ${age} >= ${sql.lit(BAND_OPEN_FROM)} then ${sql.lit(`${BAND_OPEN_FROM}+`)}
         else ((${age} / ${sql.lit(BAND_YEARS)}) * ${sql.lit(BAND_YEARS)})::text || '-' || ((${age} / ${sql.lit(BAND_YEARS)}) * ${sql.lit(BAND_YEARS)} + ${sql.lit(BAND_YEARS - 1)})::text end`;

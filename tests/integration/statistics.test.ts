@@ -216,6 +216,22 @@ describe.each(BACKENDS)('statistics on %s', (backend) => {
     }
   });
 
+  it('a birth date after today (a data error) counts in the first band, never as a band outside the grid', async () => {
+    const db = gw.runtime.databases.population;
+    await sql`insert into population.person (id_number, name, gender, birth_date, ethnicity, hukou_address, residence_address, street_code, resident_since)
+      values ('31010420991231999X', 'x', 'female', '2099-12-31', 'han', 'a', 'a', '310104003', '2020-01-01')`.execute(db);
+    try {
+      const after = await stats(tianping, 'grid-inspection', { dataset: 'population', groupBy: ['ageBand'] });
+      expect(after.errors).toBeUndefined();
+      expect(after.data!.statistics.map((c) => c.group[0])).toEqual(AGE_BANDS);
+      const real = await truth('310104003', (p) => p.band);
+      expect(real.get('0-4')).toBeGreaterThan(0);
+      for (const cell of after.data!.statistics) if (!cell.suppressed) expect(cell.count).toBe(real.get(cell.group[0]!));
+    } finally {
+      await sql`delete from population.person where id_number = '31010420991231999X'`.execute(db);
+    }
+  });
+
   it('leaves exactly one audit event per answer, naming the fields and no person', async () => {
     const db = gw.runtime.databases.store;
     const before = Number((await sql<{ n: unknown }>`select count(*) as n from audit_event`.execute(db)).rows[0]!.n);
