@@ -67,18 +67,23 @@ export interface DisclosureQuery {
  * refused use of a session read nothing and carries no subject anyway. Without an `X-Case-Ref`, an
  * emergency read shows the case its session was started for.
  */
-const EMERGENCY = sql<boolean>`coalesce((e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true')
-  or e.change ->> 'action' = ${EMERGENCY_START_ACTION}, false)`;
+const EMERGENCY = sql<boolean>`coalesce(e.change -> 'emergency' ->> 'session' is not null and coalesce(e.change -> 'emergency' ->> 'refused', 'false') <> 'true', false)`;
 
 /**
- * An emergency session about one person (CONTRACT.md: residents see emergency reads as such) shows
- * as one entry: its START event, flagged emergency, with the session's case reference and no fields
- * (opening a session reads nothing; the reads under it show by themselves, flagged). Not shown: the
- * session's STOP and review events, and the operation events of the emergency mutations, which
- * repeat the START of the same request or concern the session, not the person's data.
+ * An emergency session is not itself a read of the person it is for (CONTRACT.md: the list holds
+ * reads of the person's data; residents see emergency reads as such): its START, STOP and review
+ * events, and the operation events of the emergency mutations, are not listed; each read under the
+ * session is, flagged emergency, with its own fields. (Auditors see the session's events in the
+ * subject access report.)
  */
-const SESSION_BOOKKEEPING = [EMERGENCY_STOP_ACTION, EMERGENCY_REVIEW_ACTION, 'startEmergencyAccess', 'endEmergencyAccess', 'reviewEmergencyAccess'];
-const IS_START = sql<boolean>`coalesce(e.change ->> 'action' = ${EMERGENCY_START_ACTION}, false)`;
+const SESSION_BOOKKEEPING = [
+  EMERGENCY_START_ACTION,
+  EMERGENCY_STOP_ACTION,
+  EMERGENCY_REVIEW_ACTION,
+  'startEmergencyAccess',
+  'endEmergencyAccess',
+  'reviewEmergencyAccess',
+];
 
 const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -111,9 +116,9 @@ export class ResidentDisclosure {
     const source = sql`(select * from audit_event where subject_hashes @> array[${hash}]::text[] offset 0)`;
     const { rows } = await sql<Record<string, unknown>>`
       select e."time", e.actor_org, e.purpose,
-             coalesce(e.case_ref, e.change -> 'emergency' ->> 'caseRef', case when ${IS_START} then e.change ->> 'caseRef' end) as case_ref,
-             e.fields, e.change -> 'subjectFields' as subject_fields, array_position(e.subject_hashes, ${hash}::text) as subject_position,
-             ${IS_START} as session_start, e.chain_id, e.seq, ${EMERGENCY} as emergency
+             coalesce(e.case_ref, e.change -> 'emergency' ->> 'caseRef') as case_ref, e.fields,
+             e.change -> 'subjectFields' as subject_fields, array_position(e.subject_hashes, ${hash}::text) as subject_position,
+             e.chain_id, e.seq, ${EMERGENCY} as emergency
         from ${source} as e where ${sql.join(page, sql` and `)}
        order by e."time" desc, e.chain_id desc, e.seq desc limit ${first + 1}`.execute(this.#db);
     const edges = rows.slice(0, first).map((r) => {
@@ -125,7 +130,7 @@ export class ResidentDisclosure {
         duty: (r.purpose as string | null) ?? null,
         caseRef: (r.case_ref as string | null | undefined) ?? null,
         // Only what was read for this person, not for others in the same operation.
-        fields: r.session_start === true ? [] : fieldsForSubject((r.fields as string[] | null) ?? [], { subjectFields: r.subject_fields }, numberOrNull(r.subject_position)),
+        fields: fieldsForSubject((r.fields as string[] | null) ?? [], { subjectFields: r.subject_fields }, numberOrNull(r.subject_position)),
         emergency: r.emergency === true,
         cursor,
       };
