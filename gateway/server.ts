@@ -1,14 +1,13 @@
 /**
  * createGateway composes the gateway: the schema (shared data, admin, audit), the request pipeline
- * (pipeline/pipeline.ts, the one ordered list of plugins) and yoga's options, mounted in the
- * express app (http/app.ts).
+ * (pipeline/pipeline.ts, the one ordered list of plugins) and yoga's options, served by the
+ * gateway's HTTP listener (http/app.ts).
  */
-import type express from 'express';
 import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Runtime } from './runtime.ts';
 import { createPipeline, type PipelineStages } from './pipeline/pipeline.ts';
 import { useErrorMasking } from './pipeline/use-error-masking.ts';
-import { createApp } from './http/app.ts';
+import { createApp, type GatewayApp } from './http/app.ts';
 import { sharedDataTypeDefs } from '../schema/shared-data/shared-data.graphql.ts';
 import { sharedDataResolvers } from '../schema/shared-data/shared-data-resolvers.ts';
 import { adminResolvers, adminTypeDefs } from '../schema/admin/admin-schema.ts';
@@ -22,7 +21,8 @@ import { statisticsResolvers, statisticsTypeDefs } from '../schema/statistics/st
 import { graphiqlPage } from './http/console-route.ts';
 
 export interface Gateway {
-  readonly app: express.Express;
+  /** The HTTP request listener: the GraphQL endpoint straight to yoga, every other route by express. */
+  readonly app: GatewayApp;
   readonly yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
 }
 
@@ -93,6 +93,6 @@ export function createGateway(runtime: Runtime, options: GatewayOptions = {}): G
     logging: false,
   });
 
-  const app = createApp(runtime, { graphqlEndpoint: yoga.graphqlEndpoint, graphql: yoga as unknown as express.RequestHandler });
+  const app = createApp(runtime, { graphqlEndpoint: yoga.graphqlEndpoint, graphql: yoga });
   return { app, yoga: yoga as never };
 }

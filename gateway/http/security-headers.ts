@@ -12,6 +12,7 @@
  * Every asset is served by the gateway (gateway/http/console-route.ts), so none of these policies
  * names another origin: the console and GraphiQL work on a network with no internet.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
 import helmet from 'helmet';
 
@@ -50,12 +51,18 @@ export const GRAPHIQL_CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>
   workerSrc: ["'self'"],
 };
 
+/** One policy's headers as helmet sets them: the headers it removes, then those it sets. */
+interface RecordedHeaders {
+  readonly removed: readonly string[];
+  readonly set: readonly (readonly [string, string])[];
+}
+
 /**
  * One policy's headers, computed once: helmet runs a single time against a recorder at start-up and
  * every answer then gets the recorded headers (the same names and values helmet would set), so no
  * request pays for helmet's middleware chain and header formatting.
  */
-function policy(directives: Readonly<Record<string, readonly string[]>>): express.RequestHandler {
+function record(directives: Readonly<Record<string, readonly string[]>>): RecordedHeaders {
   const middleware = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: directives as Record<string, string[]> },
     frameguard: { action: 'deny' },
@@ -74,19 +81,37 @@ function policy(directives: Readonly<Record<string, readonly string[]>>): expres
   });
   // helmet's middlewares are synchronous; if a future one were not, fail at start-up, not per request.
   if (!done) throw new TypeError('security headers: helmet did not finish synchronously');
-  return (_req, res, next) => {
-    for (const name of removed) res.removeHeader(name);
-    for (const [name, value] of set) res.setHeader(name, value);
-    next();
+  return { removed, set };
+}
+
+function apply(headers: RecordedHeaders, res: ServerResponse): void {
+  for (const name of headers.removed) res.removeHeader(name);
+  for (const [name, value] of headers.set) res.setHeader(name, value);
+}
+
+/**
+ * The security headers of an answer on the GraphQL endpoint itself, for the HTTP listener that hands
+ * that endpoint straight to yoga (gateway/http/app.ts): the same recorded sets the express
+ * middleware applies, chosen the same way (GraphiQL's page or the API's JSON).
+ */
+export function graphqlSecurityHeaders(graphqlPath: string): (req: IncomingMessage, pathname: string, res: ServerResponse) => void {
+  const api = record(API_CSP_DIRECTIVES);
+  const graphiql = record(GRAPHIQL_CSP_DIRECTIVES);
+  return (req, pathname, res) => {
+    const page = req.method === 'GET' && pathname === graphqlPath && (req.headers.accept ?? '').includes('text/html');
+    apply(page ? graphiql : api, res);
   };
 }
+
+/** The API's policy: JSON answers load nothing. */
+const API_CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] };
+
 export function securityHeaders(graphqlPath: string): express.RequestHandler {
-  const api = policy({ defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] });
-  const consolePages = policy(CONSOLE_CSP_DIRECTIVES);
-  const graphiql = policy(GRAPHIQL_CSP_DIRECTIVES);
+  const api = record(API_CSP_DIRECTIVES);
+  const consolePages = record(CONSOLE_CSP_DIRECTIVES);
+  const graphiql = record(GRAPHIQL_CSP_DIRECTIVES);
   return (req, res, next) => {
-    if (wantsGraphiQLPage(req, graphqlPath)) return graphiql(req, res, next);
-    if (isConsolePath(req.path)) return consolePages(req, res, next);
-    return api(req, res, next);
+    apply(wantsGraphiQLPage(req, graphqlPath) ? graphiql : isConsolePath(req.path) ? consolePages : api, res);
+    next();
   };
 }
