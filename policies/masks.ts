@@ -19,14 +19,22 @@ export type MaskKind = NonNullable<FieldDef['mask']>;
 /** What a masked field without a standard mask (kind `none` or absent) shows when it is a string. */
 export const HIDDEN = '***';
 
-const chars = (value: string): string[] => Array.from(value);
+/**
+ * A value's code points, indexable: the string itself when it holds no surrogate (then each UTF-16
+ * unit is one code point, and nothing is split or copied), else its code points as an array.
+ */
+type CodePoints = string | readonly string[];
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const chars = (value: string): CodePoints => (SURROGATE.test(value) ? Array.from(value) : value);
+/** The code points from `start` to `end` as a string. */
+const part = (cs: CodePoints, start: number, end?: number): string => (typeof cs === 'string' ? cs.slice(start, end) : cs.slice(start, end).join(''));
 const stars = (n: number): string => '*'.repeat(Math.max(0, n));
 
 /** Keep `head` leading and `tail` trailing code points, star the rest; star all when fewer than `minHidden` would be hidden. */
-function keepEnds(value: string, head: number, tail: number, minHidden: number): string {
-  const cs = chars(value);
+function keepEnds(cs: CodePoints, head: number, tail: number, minHidden: number): string {
   if (cs.length - head - tail < minHidden) return stars(cs.length);
-  return cs.slice(0, head).join('') + stars(cs.length - head - tail) + cs.slice(cs.length - tail).join('');
+  return part(cs, 0, head) + stars(cs.length - head - tail) + part(cs, cs.length - tail);
 }
 
 /**
@@ -38,7 +46,11 @@ function keepEnds(value: string, head: number, tail: number, minHidden: number):
  * @example maskIdNumber('310101560101123') === '310101*****1123' // first-generation 15-character ID
  */
 export function maskIdNumber(value: string): string {
-  return keepEnds(value, 6, 4, 4);
+  return idNumberOf(chars(value));
+}
+
+function idNumberOf(cs: CodePoints): string {
+  return keepEnds(cs, 6, 4, 4);
 }
 
 /**
@@ -47,7 +59,11 @@ export function maskIdNumber(value: string): string {
  * @example maskPhone('13812345678') === '138****5678'
  */
 export function maskPhone(value: string): string {
-  return keepEnds(value, 3, 4, 2);
+  return phoneOf(chars(value));
+}
+
+function phoneOf(cs: CodePoints): string {
+  return keepEnds(cs, 3, 4, 2);
 }
 
 /**
@@ -72,17 +88,20 @@ export const COMPOUND_SURNAMES: ReadonlySet<string> = new Set([
  * @example maskName('欧阳娜娜') === '欧阳**'
  */
 export function maskName(value: string): string {
-  const cs = chars(value.trim());
+  return nameOf(chars(value.trim()));
+}
+
+function nameOf(cs: CodePoints): string {
   if (cs.length <= 1) return stars(cs.length);
-  const family = cs.length > 2 && COMPOUND_SURNAMES.has(cs[0] + cs[1]) ? 2 : 1;
-  return cs.slice(0, family).join('') + stars(cs.length - family);
+  const family = cs.length > 2 && COMPOUND_SURNAMES.has(cs[0]! + cs[1]!) ? 2 : 1;
+  return part(cs, 0, family) + stars(cs.length - family);
 }
 
 /** Arabic digits, ASCII or full-width: the start of a house number. */
 const DIGIT = /[0-9０-９]/;
 
 /** Index just after the first road-or-lane token at or after `from`, or -1. */
-function roadTokenEnd(cs: readonly string[], from: number): number {
+function roadTokenEnd(cs: CodePoints, from: number): number {
   for (let i = from; i < cs.length; i++) {
     const c = cs[i];
     if (c === '路' || c === '弄' || c === '巷') return i + 1;
@@ -104,23 +123,44 @@ function roadTokenEnd(cs: readonly string[], from: number): number {
  * @example maskAddress('上海市黄浦区南京东路街道福州路123弄4号501室') === '上海市黄浦区南京东路街道福州路***'
  */
 export function maskAddress(value: string): string {
-  const cs = chars(value);
+  return addressOf(chars(value));
+}
+
+function addressOf(cs: CodePoints): string {
   if (cs.length === 0) return '';
-  let firstDigit = cs.findIndex((c) => DIGIT.test(c));
-  if (firstDigit < 0) firstDigit = cs.length;
+  let firstDigit = cs.length;
+  for (let i = 0; i < cs.length; i++) {
+    if (DIGIT.test(cs[i]!)) {
+      firstDigit = i;
+      break;
+    }
+  }
 
   // Skip past the street-office prefix (the first 街道), or else the town prefix (the first 镇),
   // when it comes before the house number: the road is searched for after it.
-  let start = 0;
-  const office = cs.findIndex((c, i) => i < firstDigit && c === '街' && cs[i + 1] === '道');
-  const town = cs.findIndex((c, i) => i < firstDigit && c === '镇');
-  if (office >= 0) start = office + 2;
-  else if (town >= 0) start = town + 1;
+  let office = -1;
+  let town = -1;
+  for (let i = 0; i < firstDigit && office < 0; i++) {
+    if (cs[i] === '街' && cs[i + 1] === '道') office = i;
+    else if (town < 0 && cs[i] === '镇') town = i;
+  }
+  const start = office >= 0 ? office + 2 : town >= 0 ? town + 1 : 0;
 
   let keep = roadTokenEnd(cs, start);
   if (keep < 0 || keep > firstDigit) keep = Math.min(6, firstDigit);
-  return cs.slice(0, keep).join('') + HIDDEN;
+  return part(cs, 0, keep) + HIDDEN;
 }
+
+/**
+ * The masks over code points already split, always by `Array.from`: the general path, which the
+ * tests hold the no-surrogate fast path of the exported masks to.
+ */
+export const MASKS_OF_CODE_POINTS = {
+  idNumber: (value: string) => idNumberOf(Array.from(value)),
+  phone: (value: string) => phoneOf(Array.from(value)),
+  name: (value: string) => nameOf(Array.from(value.trim())),
+  address: (value: string) => addressOf(Array.from(value)),
+} as const;
 
 /**
  * Birth date: the year only.
