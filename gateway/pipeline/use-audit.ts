@@ -53,6 +53,38 @@ function grantsOf(plan: AccessPlan): string {
   return list;
 }
 
+/**
+ * The trace's field names sorted, as recorded. They follow from the document (and the variables,
+ * a directive's condition; and what a resolver adds), so the same document mostly yields the same
+ * names in the same order: the last sorted list per document is reused when the trace holds exactly
+ * the names it was made from, in the same order; otherwise it is sorted anew. The list is frozen:
+ * every event shares it, nothing may change it.
+ */
+const sortedFields = new WeakMap<object, { readonly from: readonly string[]; readonly sorted: readonly string[] }>();
+function fieldsOf(document: object, fields: ReadonlySet<string>): readonly string[] {
+  const last = sortedFields.get(document);
+  if (last && last.from.length === fields.size) {
+    let i = 0;
+    let same = true;
+    for (const name of fields) {
+      if (name !== last.from[i++]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return last.sorted;
+  }
+  const from = Object.freeze([...fields]);
+  const sorted = Object.freeze([...from].sort());
+  sortedFields.set(document, { from, sorted });
+  return sorted;
+}
+
+/** Whether `value` is a promise (or any thenable), to wait for it only then. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 const DENIALS = new Set(['FORBIDDEN', 'PURPOSE_REQUIRED', 'UNAUTHENTICATED', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'BAD_USER_INPUT']);
 
 /**
@@ -110,10 +142,17 @@ export function useAudit(options: AuditOptions): Plugin {
 
     onExecute({ args, executeFn, setExecuteFn }) {
       const request = (args.contextValue as { request?: Request }).request;
-      setExecuteFn(((execArgs: ExecutionArgs) =>
-        Promise.resolve()
-          .then(() => executeFn(execArgs))
-          .catch((caught: unknown) => rejectionResult(caught, request))) as never);
+      // A throw or a rejection becomes the answer; a result that is already there is not wrapped
+      // in a promise of its own (one promise per request fewer).
+      const rejected = (caught: unknown) => rejectionResult(caught, request);
+      setExecuteFn(((execArgs: ExecutionArgs) => {
+        try {
+          const result = executeFn(execArgs);
+          return isThenable(result) ? Promise.resolve(result).catch(rejected) : result;
+        } catch (caught) {
+          return rejected(caught);
+        }
+      }) as never);
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in (result as object)) return; // no streaming operations in this schema
@@ -130,7 +169,7 @@ export function useAudit(options: AuditOptions): Plugin {
             operationType: operation?.operation ?? 'query',
             operationName: args.operationName ?? operation?.name?.value ?? null,
             operationHash: documentHash(args.document),
-            fields: [...state.trace.fields].sort(),
+            fields: fieldsOf(args.document, state.trace.fields),
             filters: state.filters ?? [],
             decision,
             reason: reason ?? (state.access ? grantsOf(state.access) : null),

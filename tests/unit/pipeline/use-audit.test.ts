@@ -2,6 +2,7 @@
  * useAudit on its own: exactly one event per answer, whether the operation ran, failed, was
  * aborted or never executed, and SERVICE_UNAVAILABLE with no data when the event cannot be stored.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useAudit } from '../../../gateway/pipeline/use-audit.ts';
 import { useTokenLimit } from '../../../gateway/pipeline/use-token-limit.ts';
@@ -86,5 +87,26 @@ describe('useAudit', () => {
     expect(answer.body.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
     const refused = await post(yoga, { query: '{ hello ' });
     expect(refused.body.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('records each request\'s own fields, sorted, however often one document comes with other fields', async () => {
+    let current: string[] = [];
+    const { sink, yoga } = setup((context) => {
+      for (const name of current) resolverContext(context).trace.fields.add(name);
+      return 'world';
+    });
+    const names = fc.constantFrom('population.name', 'population.age', 'housing.address', 'population.idNumber', 'social.pension');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(names, { maxLength: 6 }), { minLength: 1, maxLength: 6 }), async (requests) => {
+        for (const fields of requests) {
+          current = fields;
+          sink.events.length = 0;
+          await post(yoga, { query: 'query Same { hello }' });
+          expect(sink.events).toHaveLength(1);
+          expect(sink.events[0]!.fields).toEqual([...new Set(fields)].sort());
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
