@@ -94,7 +94,7 @@ function nativeCallers(file: string, requests: number): [string, number][] {
   const sums = new Map<string, number>();
   const walk = (node: HeapNode, caller: string) => {
     const { functionName, url, lineNumber } = node.callFrame;
-    const here = url ? `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/cpu-path\//, '')}:${lineNumber + 1}` : caller;
+    const here = url ? `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(`file://${process.cwd()}/`, '')}:${lineNumber + 1}` : caller;
     if (!url && node.selfSize > 0) sums.set(`${functionName} ← ${caller}`, (sums.get(`${functionName} ← ${caller}`) ?? 0) + node.selfSize);
     for (const child of node.children ?? []) walk(child, here);
   };
