@@ -24,7 +24,8 @@
  *      and perf_hooks' monitorEventLoopDelay are reported beside it, not asserted (over a long
  *      descheduled gap the process's other threads add up CPU too).
  * Then 2,000 concurrent operations of mixed callers (allowed, denied, refused, batched, aborted)
- * leave exactly 2,000 events and the chain verifies. Arriving at once, they queue on the cores and
+ * leave exactly one event for each request the gateway's server received (every one but an aborted
+ * request whose client closed its socket before the server read it) and the chain verifies. Arriving at once, they queue on the cores and
  * the timer's ticks come late by that queue (reported, not asserted); the bound there is that no
  * single task of the gateway holds its loop over 100 ms of CPU, on PostgreSQL (embedded, a task may
  * be one of PGlite's statements, such as an audit batch's insert: reported).
@@ -278,7 +279,7 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     expect(chain.intact).toBe(true);
   }, 300_000);
 
-  it('2,000 concurrent operations of mixed callers, allowed, denied, refused and aborted, leave exactly 2,000 events; the chain verifies', async () => {
+  it('2,000 concurrent operations of mixed callers, allowed, denied, refused and aborted: one event for each the gateway received (all but aborted ones that never arrived); the chain verifies', async () => {
     const persons = [...demo.byKey.population.values()];
     const clerkA = await tokens.good({ sub: 'load-a', org: `street:${HUANGPU}`, roles: ['street_staff'] });
     const clerkB = await tokens.good({ sub: 'load-b', org: `street:${XUHUI}`, roles: ['street_staff'] });
@@ -314,13 +315,21 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     });
     await gw.newEvents();
     const before = await gw.eventCount();
+    const receivedBefore = await gw.received();
     await gw.resetProbe();
     await gw.startTaskProbe();
     const answers = await Promise.all(plan.map(async (p) => ({ kind: p.kind, sent: await p.run() })));
+    // Every request the gateway received leaves its event. An aborting client closes its socket
+    // 0–3 ms after writing: under this burst the server may not have read that request at all
+    // (it never reached the gateway, so nothing ran and there is nothing to record). Every other
+    // request must have arrived.
+    const received = (await gw.received()) - receivedBefore;
+    expect(received).toBeGreaterThanOrEqual(1800);
+    expect(received).toBeLessThanOrEqual(2000);
     let events: Record<string, any>[] = [];
-    for (let waited = 0; events.length < 2000 && waited < 120_000; waited += 100) {
+    for (let waited = 0; events.length < received && waited < 120_000; waited += 100) {
       events = events.concat(await gw.newEvents());
-      if (events.length < 2000) await new Promise((r) => setTimeout(r, 100));
+      if (events.length < received) await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 500));
     events = events.concat(await gw.newEvents());
@@ -334,10 +343,10 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     // figure is reported, not bounded.
     if (backend === 'postgres') expect(tasks.stalls, `tasks of the gateway's loop over ${STALL_BOUND_MS} ms of CPU`).toEqual([]);
     expect(tasks.tasks).toBeGreaterThan(2000);
-    expect(events.length).toBe(2000);
-    expect((await gw.eventCount()) - before).toBe(2000);
+    expect(events.length).toBe(received);
+    expect((await gw.eventCount()) - before).toBe(received);
     const byRequest = new Map(events.map((e) => [e.request_id as string, e]));
-    expect(byRequest.size).toBe(2000);
+    expect(byRequest.size).toBe(received);
     for (const { kind, sent } of answers) {
       if (sent.aborted) continue; // an abandoned request is counted above; its answer never came
       const event = byRequest.get(sent.requestId!);
