@@ -177,10 +177,9 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     for (const c of everyone) for (const p of purposes) if (c.org) plans.set(planKey(c.org, p), await gw.plan(c.org, p ?? ''));
     const caseRefs = [undefined, undefined, undefined, 'MZ-2026-0042', `case of ${persons[5]!.idNumber}`, `call ${persons[6]!.phone}`];
 
-    const scenario = fc
+    const scenarioOf = (callers: fc.Arbitrary<(typeof everyone)[number]>) => fc
       .record({
-        // Half the operations by the two fixed clerks (whose duties reach data), the rest by anyone.
-        caller: fc.oneof({ weight: 1, arbitrary: fc.constantFrom(everyone[0]!, everyone[1]!) }, { weight: 1, arbitrary: fc.constantFrom(...everyone) }),
+        caller: callers,
         purpose: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...duties) }, { weight: 1, arbitrary: fc.constantFrom(...purposes) }),
         caseRef: fc.constantFrom(...caseRefs),
         mode: fc.constantFrom<Mode>('post', 'post', 'post', 'post', 'post', 'get', 'get', 'batch', 'abort'),
@@ -193,6 +192,8 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
         const others = !s.caller.roles.includes('street_staff') || s.granted === 0;
         return fc.array(operationOf(pools, valuesFor(s.caller.org), others), { minLength: s.mode === 'batch' ? 2 : 1, maxLength: s.mode === 'batch' ? 3 : 1 }).map((ops) => ({ ...s, ops }));
       });
+    // Half the operations by the two fixed clerks (whose duties reach data), the rest by anyone.
+    const scenario = scenarioOf(fc.oneof({ weight: 1, arbitrary: fc.constantFrom(everyone[0]!, everyone[1]!) }, { weight: 1, arbitrary: fc.constantFrom(...everyone) }));
 
     const outcomes = new Map<string, number>();
     const tally = (k: string) => outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
@@ -204,8 +205,7 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     await gw.resetProbe();
     await gw.startTaskProbe();
 
-    await fc.assert(
-      fc.asyncProperty(scenario, async (s) => {
+    const runCase = async (s: typeof scenario extends fc.Arbitrary<infer T> ? T : never) => {
         const { caller } = s;
         const token = caller.token === 'none' ? undefined : caller.token === 'good' ? await tokens.good({ sub: caller.sub, org: caller.org!, roles: [...caller.roles] }) : await tokens.forged({ sub: caller.sub, org: caller.org!, roles: [...caller.roles] });
         const printed = s.ops.map(printOperation);
@@ -255,9 +255,12 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
               `${printed.map((p) => `${p.query}\nvariables ${JSON.stringify(p.variables)}`).join('\n')}\nHTTP ${sent.status} ${JSON.stringify(sent.body).slice(0, 1500)}`,
           );
         }
-      }),
-      { numRuns: NUM_RUNS, seed: SEED, endOnFailure: true },
-    );
+    };
+    await fc.assert(fc.asyncProperty(scenario, runCase), { numRuns: NUM_RUNS, seed: SEED, endOnFailure: true });
+    // Every caller takes part: one drawn from the same seed for each the random draw left out.
+    for (const caller of everyone) {
+      if (!seenCallers.has(caller.label)) await runCase(fc.sample(scenarioOf(fc.constant(caller)), { numRuns: 1, seed: SEED })[0]!);
+    }
 
     const tasks = await gw.stopTaskProbe();
     const loop = await gw.probe();
