@@ -6,10 +6,10 @@
  * the security officer finds the read in the search, the chart and the person's access report.
  * Then the owner withdraws the grant and the next read is refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { listeningGateway, type ListeningGateway } from './browser-gateway.ts';
-import { HAS_CHROMIUM, NOT_RUN, cspViolations, launchChromium, openSession, openView, settle, signInWithToken, type ConsoleSession } from './console-browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ListeningGateway } from './browser-gateway.ts';
+import { useConsoleSuite } from './console-suite.ts';
+import { HAS_CHROMIUM, NOT_RUN, openView, settle } from './console-browser.ts';
 import { NANJING_EAST } from '../setup.ts';
 
 if (!HAS_CHROMIUM) process.stdout.write(`\n  ${NOT_RUN}\n\n`);
@@ -17,37 +17,14 @@ if (!HAS_CHROMIUM) process.stdout.write(`\n  ${NOT_RUN}\n\n`);
 const DUTY = 'illegal-construction';
 
 describe.skipIf(!HAS_CHROMIUM)('the admission loop in the console', () => {
+  const suite = useConsoleSuite({ persons: 300 });
+  const { session, as, expectClean } = suite;
   let gateway: ListeningGateway;
-  let browser: Browser;
   let origin: string;
-  const sessions: ConsoleSession[] = [];
-
-  beforeAll(async () => {
-    gateway = await listeningGateway({ persons: 300 });
-    origin = gateway.url;
-    browser = await launchChromium();
+  beforeAll(() => {
+    gateway = suite.gateway;
+    origin = suite.origin;
   });
-
-  afterAll(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close();
-    await gateway?.close();
-  });
-
-  /** A console tab signed in with a token for these claims (the token form, as any user can). */
-  async function as(sub: string, org: string, roles: string[]): Promise<ConsoleSession> {
-    const s = await openSession(browser, origin);
-    sessions.push(s);
-    await signInWithToken(s, origin, await gateway.gw.token({ sub, org, roles: roles as never }));
-    await settle(s.page);
-    return s;
-  }
-
-  async function expectClean(s: ConsoleSession): Promise<void> {
-    expect(s.watch.foreign).toEqual([]);
-    expect(s.watch.errors).toEqual([]);
-    expect(await cspViolations(s.page)).toEqual([]);
-  }
 
   it('propose → admit → request → approve narrower → read → found by the security officer → withdraw', async () => {
     const clerk = await gateway.gw.token({ sub: 'clerk-nanjing-east', org: NANJING_EAST, roles: ['street_staff'] });

@@ -6,9 +6,9 @@
  * Screenshots go to tests/browser/artifacts/.
  */
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { listeningGateway, type ListeningGateway } from './browser-gateway.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ListeningGateway } from './browser-gateway.ts';
+import { useConsoleSuite } from './console-suite.ts';
 import {
   HAS_CHROMIUM,
   NOT_RUN,
@@ -61,38 +61,14 @@ const VIEW_URLS: Record<string, string> = {
   'reviewer-delegations': '/console/reviewer/delegations',
 };
 describe.skipIf(!HAS_CHROMIUM)('the console in Chromium', () => {
+  const suite = useConsoleSuite({ persons: 300 });
+  const { session, as, expectClean } = suite;
   let gateway: ListeningGateway;
-  let browser: Browser;
   let origin: string;
-  const sessions: ConsoleSession[] = [];
-
-  beforeAll(async () => {
-    gateway = await listeningGateway({ persons: 300 });
-    origin = gateway.url;
-    browser = await launchChromium();
+  beforeAll(() => {
+    gateway = suite.gateway;
+    origin = suite.origin;
   });
-
-  afterAll(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close();
-    await gateway?.close();
-  });
-
-  async function session(locale?: string): Promise<ConsoleSession> {
-    const s = await openSession(browser, origin, { locale });
-    sessions.push(s);
-    return s;
-  }
-
-  /** Nothing from another origin, no console error, no CSP violation. */
-  async function expectClean(s: ConsoleSession): Promise<void> {
-    expect(s.watch.foreign).toEqual([]);
-    expect(s.watch.errors).toEqual([]);
-    expect(await cspViolations(s.page)).toEqual([]);
-    // The console talks to /graphql and /audit/export only; everything else it loads is its own assets.
-    const paths = s.watch.gatewayRequests.map((r) => r.path).filter((p) => !p.startsWith('/console'));
-    for (const p of paths) expect(['/', '/graphql', '/audit/export']).toContain(p);
-  }
 
   it('/ leads to the sign-in; the language follows the browser and the switch changes it on every page', async () => {
     const s = await session('zh-CN');

@@ -5,10 +5,10 @@
  * field, masked, 15 minutes); the grant shows the narrower clause to the owner and to the street,
  * and a clerk's session under it opens exactly that field for at most that long.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { listeningGateway, type ListeningGateway } from './browser-gateway.ts';
-import { HAS_CHROMIUM, NOT_RUN, cspViolations, launchChromium, openSession, openView, settle, signInWithToken, type ConsoleSession } from './console-browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ListeningGateway } from './browser-gateway.ts';
+import { useConsoleSuite } from './console-suite.ts';
+import { HAS_CHROMIUM, NOT_RUN, openView, settle } from './console-browser.ts';
 import { NANJING_EAST } from '../setup.ts';
 import { emergencyCall, REASON, START } from '../integration/emergency-fixtures.ts';
 
@@ -17,36 +17,14 @@ if (!HAS_CHROMIUM) process.stdout.write(`\n  ${NOT_RUN}\n\n`);
 const DUTY = 'minimum-living-assistance';
 
 describe.skipIf(!HAS_CHROMIUM)('an emergency clause asked, narrowed and granted in the console', () => {
+  const suite = useConsoleSuite({ persons: 200 });
+  const { session, as, expectClean } = suite;
   let gateway: ListeningGateway;
-  let browser: Browser;
   let origin: string;
-  const sessions: ConsoleSession[] = [];
-
-  beforeAll(async () => {
-    gateway = await listeningGateway({ persons: 200 });
-    origin = gateway.url;
-    browser = await launchChromium();
+  beforeAll(() => {
+    gateway = suite.gateway;
+    origin = suite.origin;
   });
-
-  afterAll(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close();
-    await gateway?.close();
-  });
-
-  async function as(sub: string, org: string, roles: string[]): Promise<ConsoleSession> {
-    const s = await openSession(browser, origin);
-    sessions.push(s);
-    await signInWithToken(s, origin, await gateway.gw.token({ sub, org, roles: roles as never }));
-    await settle(s.page);
-    return s;
-  }
-
-  async function expectClean(s: ConsoleSession): Promise<void> {
-    expect(s.watch.foreign).toEqual([]);
-    expect(s.watch.errors).toEqual([]);
-    expect(await cspViolations(s.page)).toEqual([]);
-  }
 
   it('request with an emergency clause → approved narrower → shown on the grant → a session opens exactly that', async () => {
     // 1. The street admin asks for three fields and, for emergencies, phone and hukouAddress for 45 minutes.

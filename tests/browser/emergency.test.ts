@@ -8,11 +8,12 @@
  * emergency one marked, in English and Chinese, a page at a time.
  * On every page: no request to another origin, no console error, no CSP violation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { sql } from 'kysely';
-import { listeningGateway, type ListeningGateway } from './browser-gateway.ts';
-import { HAS_CHROMIUM, NOT_RUN, cspViolations, launchChromium, openSession, openView, settle, signInAs, signInWithToken, type ConsoleSession } from './console-browser.ts';
+import type { ListeningGateway } from './browser-gateway.ts';
+import { useConsoleSuite } from './console-suite.ts';
+import { HAS_CHROMIUM, NOT_RUN, openView, settle, signInAs, signInWithToken } from './console-browser.ts';
 import { NANJING_EAST } from '../setup.ts';
 
 if (!HAS_CHROMIUM) process.stdout.write(`\n  ${NOT_RUN}\n\n`);
@@ -22,12 +23,12 @@ const CASE = 'CASE-2026-BROWSER-01';
 const PHONE_VIEWPORT = { width: 375, height: 812 };
 
 describe.skipIf(!HAS_CHROMIUM)('emergency access and the resident page in the console', () => {
+  const suite = useConsoleSuite({ persons: 300 });
+  const { session, expectClean } = suite;
   let gateway: ListeningGateway;
-  let browser: Browser;
   let origin: string;
   let person: string;
   let sessionId: string;
-  const sessions: ConsoleSession[] = [];
 
   /** One GraphQL call over HTTP, as any client would make it. */
   async function api(token: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
@@ -40,34 +41,14 @@ describe.skipIf(!HAS_CHROMIUM)('emergency access and the resident page in the co
   }
 
   beforeAll(async () => {
-    gateway = await listeningGateway({ persons: 300 });
-    origin = gateway.url;
-    browser = await launchChromium();
+    gateway = suite.gateway;
+    origin = suite.origin;
     // An elderly resident of Nanjing East: whom the clerk reads.
     const clerk = await gateway.gw.token({ sub: 'clerk-nanjing-east', org: NANJING_EAST, roles: ['street_staff'] });
     const people = await api(clerk, '{ people(first: 1) { edges { node { idNumber } } } }', {}, { 'x-purpose': 'elderly-allowance' });
     person = people.data.people.edges[0].node.idNumber;
   });
 
-  afterAll(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await browser?.close();
-    await gateway?.close();
-  });
-
-  async function session(locale?: string): Promise<ConsoleSession> {
-    const s = await openSession(browser, origin, { locale });
-    sessions.push(s);
-    return s;
-  }
-
-  async function expectClean(s: ConsoleSession): Promise<void> {
-    expect(s.watch.foreign).toEqual([]);
-    expect(s.watch.errors).toEqual([]);
-    expect(await cspViolations(s.page)).toEqual([]);
-    const paths = s.watch.gatewayRequests.map((r) => r.path).filter((p) => !p.startsWith('/console'));
-    for (const p of paths) expect(['/', '/graphql', '/audit/export']).toContain(p);
-  }
 
   /** The X-Emergency header of every GraphQL call the page makes from now on (null: not sent). */
   function emergencyHeaders(page: Page): { operation: string; emergency: string | null }[] {
