@@ -102,10 +102,30 @@ export function openLoopSection(report: BenchReport): string[] {
   const rate = rows[0]!.rate;
   return [
     '## Open loop: latency at a fixed rate',
-    `S1, everything on, at a fixed ${rate ?? '–'} requests/s over all ${rows[0]!.result?.connections ?? report.load.connections} clients (autocannon’s \`overallRate\`: each ` +
-      'client sends at its share of the rate instead of as soon as it is answered), so latency is what a user meets at that load, not queueing ' +
-      `made by the load generator itself (as in the closed-loop rows, where mean latency = clients / throughput). Same warm-up and duration as above.`,
-    httpTable(rows),
+    `S1, everything on, at a fixed ${rate ?? '–'} requests/s, so that latency is what a user meets at that load, not queueing made by the load ` +
+      'generator itself (as in the closed-loop rows, where mean latency = clients / throughput). Same warm-up and duration as above. Two generators:',
+    `- **paced** (the target’s row): request i leaves at start + i / rate, from the bench process over up to ${rows[0]!.result?.connections ?? report.load.connections} keep-alive ` +
+      'connections; latency runs from the planned instant to the end of the answer, so a late send counts against the gateway.',
+    '- **autocannon overallRate**: autocannon gives each connection a budget per second (`reqsMadeThisSecond`, reset once a second in its ' +
+      '`lib/httpClient.js`), so every connection sends its share back to back at the start of each second: the load arrives as one burst a second, ' +
+      'and its latencies are those of a closed loop during the burst. Shown for comparison with earlier figures.',
+    table(
+      ['generator', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors: transport / non-2xx / unexpected', 'CPU cores: gateway / PostgreSQL / Redis / load generator / other'],
+      rows.map((r) => {
+        const x = r.result;
+        const c = x?.cpu;
+        return [
+          r.label ?? 'autocannon overallRate',
+          x ? String(Math.round(x.rps)) : '–',
+          x ? x.p50.toFixed(1) : '–',
+          x ? x.p95.toFixed(1) : '–',
+          x ? x.p99.toFixed(1) : '–',
+          x ? x.max.toFixed(1) : '–',
+          x ? `${x.transportErrors} / ${x.non2xx} / ${x.unexpected}` : '–',
+          c ? [c.gateway, c.postgres, c.redis, c.bench, c.other].map((n) => n.toFixed(2)).join(' / ') : '–',
+        ];
+      }),
+    ),
   ];
 }
 

@@ -398,10 +398,17 @@ async function main(): Promise<void> {
 
         if (want('openloop')) {
           await phase(`open loop: S1 at ${OPEN_LOOP_RATE} req/s`, async () => {
+            // Evenly spaced arrivals (the target's row), then autocannon's per-second budget for comparison.
             await measure(
               safe,
               scenarios!.S1,
-              { ...safeRow('openloop'), rate: OPEN_LOOP_RATE },
+              { ...safeRow('openloop'), rate: OPEN_LOOP_RATE, label: 'paced' },
+              { ...load, overallRate: OPEN_LOOP_RATE, paced: true },
+            );
+            await measure(
+              safe,
+              scenarios!.S1,
+              { ...safeRow('openloop'), rate: OPEN_LOOP_RATE, label: 'autocannon overallRate' },
               { ...load, overallRate: OPEN_LOOP_RATE },
             );
           });

@@ -4,6 +4,7 @@
  * response's latency is kept (autocannon reports no p95) and every body is checked, so a 200 that
  * carries a GraphQL error counts as an error, not as throughput.
  */
+import http from 'node:http';
 import autocannon from 'autocannon';
 import { signToken } from '../gateway/auth/token-signer.ts';
 import type { Role } from '../core/identity.ts';
@@ -186,6 +187,15 @@ export interface LoadOptions {
    * loop, every connection as fast as it is answered.
    */
   readonly overallRate?: number;
+  /**
+   * With `overallRate`: send at evenly spaced instants (request i at start + i / rate) from this
+   * process, on keep-alive connections, instead of autocannon. autocannon's `overallRate` gives each
+   * connection a budget per second (lib/httpClient.js resets `reqsMadeThisSecond` once a second):
+   * every connection sends its share back to back at each second's start, so the load arrives as
+   * one burst a second. Latency here is from the planned instant to the answer's end, so a late
+   * send counts against the gateway (no coordinated omission).
+   */
+  readonly paced?: boolean;
 }
 
 export interface LoadResult {
@@ -263,7 +273,75 @@ interface RunStats {
   seconds: number;
 }
 
-function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: number, seconds: number, overallRate?: number): Promise<RunStats> {
+function runPacedOnce(gateway: GatewayProcess, scenario: Scenario, connections: number, seconds: number, rate: number): Promise<RunStats> {
+  const stats: RunStats = { latencies: [], cpu: { gateway: 0, postgres: 0, redis: 0, bench: 0, other: 0 }, unexpected: 0, requests: 0, non2xx: 0, transportErrors: 0, seconds };
+  const pids = gateway.pids();
+  const before = cpuSnapshot(pids);
+  const url = new URL(`${gateway.baseUrl}/graphql`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const headerSets = scenario.tokens.map((t) => headersFor(scenario, t));
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  let sent = 0;
+  let settled = 0;
+  return new Promise((resolve) => {
+    const finish = () => {
+      const after = cpuSnapshot(pids);
+      const used = cpuBetween(before, after);
+      const span = (after.at - before.at) / 1000;
+      stats.cpu = { gateway: used.gateway * span, postgres: used.postgres * span, redis: used.redis * span, bench: used.bench * span, other: used.other * span };
+      stats.seconds = (performance.now() - started) / 1000;
+      agent.destroy();
+      resolve(stats);
+    };
+    const one = (i: number, planned: number) => {
+      const body = scenario.bodies[i % scenario.bodies.length]!;
+      const request = http.request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headerSets[i % headerSets.length], 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () => {
+            stats.latencies.push(performance.now() - planned);
+            stats.requests += 1;
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status > 299) stats.non2xx += 1;
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            if (!scenario.expect(status, parsed)) {
+              stats.unexpected += 1;
+              stats.firstUnexpected ??= `${status} ${text.slice(0, 300)}`;
+            }
+            if (++settled === total) finish();
+          });
+        },
+      );
+      request.setTimeout(30_000, () => request.destroy(new Error('timeout')));
+      request.on('error', () => {
+        stats.transportErrors += 1;
+        if (++settled === total) finish();
+      });
+      request.end(body);
+    };
+    // A 1 ms tick sends every request whose planned instant has come (timers alone drift and bunch).
+    const tick = setInterval(() => {
+      const now = performance.now();
+      while (sent < total && started + (sent * 1000) / rate <= now) {
+        one(sent, started + (sent * 1000) / rate);
+        sent += 1;
+      }
+      if (sent >= total) clearInterval(tick);
+    }, 1);
+  });
+}
+
+function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: number, seconds: number, overallRate?: number, paced = false): Promise<RunStats> {
+  if (paced && overallRate) return runPacedOnce(gateway, scenario, connections, seconds, overallRate);
   const stats: RunStats = { latencies: [], cpu: { gateway: 0, postgres: 0, redis: 0, bench: 0, other: 0 }, unexpected: 0, requests: 0, non2xx: 0, transportErrors: 0, seconds };
   const pids = gateway.pids();
   const before = cpuSnapshot(pids);
@@ -368,9 +446,9 @@ export async function runScenario(
   workers: number,
 ): Promise<LoadResult> {
   gateway.resetPeakRss();
-  if (options.warmupSeconds > 0) await runOnce(gateway, scenario, options.connections, options.warmupSeconds, options.overallRate);
+  if (options.warmupSeconds > 0) await runOnce(gateway, scenario, options.connections, options.warmupSeconds, options.overallRate, options.paced);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
-  const stats = await runOnce(gateway, scenario, options.connections, options.durationSeconds, options.overallRate);
+  const stats = await runOnce(gateway, scenario, options.connections, options.durationSeconds, options.overallRate, options.paced);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   return summarize(scenario, options.connections, stats, gateway.peakRss(), { fromUs, toUs }, workers);
 }
