@@ -273,6 +273,28 @@ interface RunStats {
   seconds: number;
 }
 
+/** Counts an answer that is not what the scenario expects (a body that is not JSON counts too). */
+function checkAnswer(stats: RunStats, scenario: Scenario, status: number, body: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  if (!scenario.expect(status, parsed)) {
+    stats.unexpected += 1;
+    stats.firstUnexpected ??= `${status} ${body.slice(0, 300)}`;
+  }
+}
+
+/** CPU cores × seconds used by each group since `before`. */
+function cpuSince(before: ReturnType<typeof cpuSnapshot>, pids: ReturnType<GatewayProcess['pids']>): RunStats['cpu'] {
+  const after = cpuSnapshot(pids);
+  const used = cpuBetween(before, after);
+  const span = (after.at - before.at) / 1000;
+  return { gateway: used.gateway * span, postgres: used.postgres * span, redis: used.redis * span, bench: used.bench * span, other: used.other * span };
+}
+
 function runPacedOnce(gateway: GatewayProcess, scenario: Scenario, connections: number, seconds: number, rate: number): Promise<RunStats> {
   const stats: RunStats = { latencies: [], cpu: { gateway: 0, postgres: 0, redis: 0, bench: 0, other: 0 }, unexpected: 0, requests: 0, non2xx: 0, transportErrors: 0, seconds };
   const pids = gateway.pids();
@@ -286,10 +308,7 @@ function runPacedOnce(gateway: GatewayProcess, scenario: Scenario, connections: 
   let settled = 0;
   return new Promise((resolve) => {
     const finish = () => {
-      const after = cpuSnapshot(pids);
-      const used = cpuBetween(before, after);
-      const span = (after.at - before.at) / 1000;
-      stats.cpu = { gateway: used.gateway * span, postgres: used.postgres * span, redis: used.redis * span, bench: used.bench * span, other: used.other * span };
+      stats.cpu = cpuSince(before, pids);
       stats.seconds = (performance.now() - started) / 1000;
       agent.destroy();
       resolve(stats);
@@ -306,17 +325,7 @@ function runPacedOnce(gateway: GatewayProcess, scenario: Scenario, connections: 
             stats.requests += 1;
             const status = response.statusCode ?? 0;
             if (status < 200 || status > 299) stats.non2xx += 1;
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            if (!scenario.expect(status, parsed)) {
-              stats.unexpected += 1;
-              stats.firstUnexpected ??= `${status} ${text.slice(0, 300)}`;
-            }
+            checkAnswer(stats, scenario, status, Buffer.concat(chunks).toString('utf8'));
             if (++settled === total) finish();
           });
         },
@@ -367,18 +376,7 @@ function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: numbe
               request.body = scenario.bodies[nextBody++ % scenario.bodies.length];
               return request;
             },
-            onResponse: (status: number, body: string) => {
-              let parsed: unknown;
-              try {
-                parsed = JSON.parse(body);
-              } catch {
-                parsed = undefined;
-              }
-              if (!scenario.expect(status, parsed)) {
-                stats.unexpected += 1;
-                stats.firstUnexpected ??= `${status} ${String(body).slice(0, 300)}`;
-              }
-            },
+            onResponse: (status: number, body: string) => checkAnswer(stats, scenario, status, String(body)),
           },
         ],
       },
@@ -388,16 +386,7 @@ function runOnce(gateway: GatewayProcess, scenario: Scenario, connections: numbe
         stats.non2xx = result.non2xx;
         stats.transportErrors = result.errors + result.timeouts;
         stats.seconds = result.duration;
-        const after = cpuSnapshot(pids);
-        const used = cpuBetween(before, after);
-        const span = (after.at - before.at) / 1000;
-        stats.cpu = {
-          gateway: used.gateway * span,
-          postgres: used.postgres * span,
-          redis: used.redis * span,
-          bench: used.bench * span,
-          other: used.other * span,
-        };
+        stats.cpu = cpuSince(before, pids);
         resolve(stats);
       },
     );
