@@ -321,11 +321,26 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     const receivedBefore = await gw.received();
     await gw.resetProbe();
     await gw.startTaskProbe();
-    const answers = await Promise.all(plan.map(async (p) => ({ kind: p.kind, sent: await p.run() })));
+    // On two shared cores a burst of 2,000 new connections now and then overflows the listen queue
+    // and the kernel resets a connection: such a client, like an aborting one, has no answer to
+    // check, and whether its request reached the gateway shows in the counts below, which hold
+    // either way (one event per request the server received).
+    let resets = 0;
+    const reset = (error: unknown): Sent => {
+      if ((error as { code?: string }).code !== 'ECONNRESET') throw error;
+      resets += 1;
+      return { aborted: true, status: 0, requestId: null, body: null };
+    };
+    const answers = await Promise.all(plan.map(async (p) => ({ kind: p.kind, sent: await p.run().catch(reset) })));
+    expect(resets, 'connections reset before an answer').toBeLessThan(100);
     // Every request the gateway received leaves its event. An aborting client closes its socket
     // 0–3 ms after writing: under this burst the server may not have read that request at all
     // (it never reached the gateway, so nothing ran and there is nothing to record). Every other
     // request must have arrived.
+    // An aborting client is done as soon as it has closed its socket, which may be before the
+    // server has parsed what it sent: count the requests once the server holds no connection.
+    for (let waited = 0; (await gw.connections()) > 0 && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(await gw.connections(), 'connections the gateway still holds after every client is done').toBe(0);
     const received = (await gw.received()) - receivedBefore;
     expect(received).toBeGreaterThanOrEqual(1800);
     expect(received).toBeLessThanOrEqual(2000);
@@ -346,6 +361,9 @@ describe.each(BACKENDS)('operation campaign on %s', (backend) => {
     // figure is reported, not bounded.
     if (backend === 'postgres') expect(tasks.stalls, `tasks of the gateway's loop over ${STALL_BOUND_MS} ms of CPU`).toEqual([]);
     expect(tasks.tasks).toBeGreaterThan(2000);
+    const recorded = new Set(events.map((e) => e.request_id as string));
+    const unrecorded = answers.filter((a) => !a.sent.aborted && !recorded.has(a.sent.requestId!)).map((a) => `${a.kind} ${a.sent.status} ${JSON.stringify(a.sent.body).slice(0, 160)}`);
+    expect(unrecorded, 'answers with no event').toEqual([]);
     expect(events.length).toBe(received);
     expect((await gw.eventCount()) - before).toBe(received);
     const byRequest = new Map(events.map((e) => [e.request_id as string, e]));
