@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/request-cost.ts`: what ONE S1 request costs the gateway, in CPU µs and bytes
+ * `npx tsx bench/request-cost.ts`: what ONE S1 (or S5) request costs the gateway, in CPU µs and bytes
  * allocated, stable enough to compare two versions of the code on a machine shared with other work.
  *
  * Throughput and latency move with whatever else runs; the gateway's own CPU time per request and
@@ -10,7 +10,7 @@
  * profile that includes the objects GC collected (bench/alloc-profiler.ts). `--cpu-prof` adds a
  * CPU profile of the measured run ranked by area and by product frame (bench/profile.ts).
  *
- *   npx tsx bench/request-cost.ts [--requests 4000] [--connections 16] [--rounds 3] [--baseline] [--cpu-prof]
+ *   npx tsx bench/request-cost.ts [--requests 4000] [--connections 16] [--rounds 3] [--scenario S1|S5] [--baseline] [--cpu-prof]
  *
  * Env: REQUEST_COST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/lianqiao_request_cost,
  * seeded with 20,000 persons on first use), BENCH_REDIS_URL.
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '16' },
       rounds: { type: 'string', default: '3' },
       baseline: { type: 'boolean', default: false },
+      /** S1 (a clerk's page of 20 persons) or S5 (an auditor's page of 50 events). */
+      scenario: { type: 'string', default: 'S1' },
       'cpu-prof': { type: 'boolean', default: false },
       /** Keep the profiles (their directory is printed) instead of removing them. */
       keep: { type: 'boolean', default: false },
@@ -142,7 +144,8 @@ async function main(): Promise<void> {
   loadAuditKeys(loadConfig(env), { create: true });
   const ids = await pickScenarioIds(databaseUrl, CLERK_STREET, 50);
   const scenarios = await buildScenarios({ secret, personIds: ids.personIds, houseIds: ids.houseIds, users: 32 });
-  const scenario = values.baseline ? baselineExpectation(scenarios.S1) : scenarios.S1;
+  const chosen = values.scenario === 'S5' ? scenarios.S5 : scenarios.S1;
+  const scenario = values.baseline ? baselineExpectation(chosen) : chosen;
   const profDir = path.join(work, 'cpu');
   const g = await startGateway({
     label: 'request-cost',
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
   });
   try {
     const checked = await probe(g, scenario);
-    if (!checked.ok) throw new Error(`S1 not as expected: ${checked.status} ${checked.body}`);
+    if (!checked.ok) throw new Error(`${scenario.id} not as expected: ${checked.status} ${checked.body}`);
     await fire(g, scenario, Math.max(1000, requests / 2), connections); // warm-up: JIT, pools, caches
     const cpu: number[] = [];
     const fromUs = Number(process.hrtime.bigint() / 1000n);

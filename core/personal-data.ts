@@ -22,8 +22,21 @@ const OWN_IDENTIFIER = /^\$?[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 /** `postgres://user:password@host`: credentials in a URL. */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi;
 
+/**
+ * What every pattern above needs at least one of: a digit (ID and phone numbers), a double quote,
+ * `://`, or the words the two coercion patterns start from. A text with none of them (a duty id,
+ * "grants: …", a fixed reason) has nothing to scrub, and is answered by this one test instead of
+ * seven replacements: the audit event's purpose and reason pass here on every request.
+ */
+const MAY_HOLD_PERSONAL_DATA = /[\d"]|:\/\/|invalid value |cannot represent/i;
+
 /** Removes ID numbers, phone numbers, quoted values and URL credentials from a text. */
 export function scrubText(text: string): string {
+  return MAY_HOLD_PERSONAL_DATA.test(text) ? scrubEveryPattern(text) : text;
+}
+
+/** {@link scrubText} without its shortcut: every pattern, in order (the tests hold the two equal). */
+export function scrubEveryPattern(text: string): string {
   return text
     .replace(ID_NUMBER, '[id-number]')
     .replace(PHONE, '[phone]')
