@@ -4,9 +4,10 @@
  * stored the caller gets 503 instead. The refusal is then thrown: yoga answers with the error's
  * `extensions.http` status and headers.
  */
-import { auditEvent, type AuditSink } from '../../audit/audit-event.ts';
+import type { AuditSink } from '../../audit/audit-event.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { requestState } from './request-state.ts';
+import { recordRequestEvent } from './request-event.ts';
 
 export const auditUnavailable = (): GatewayError =>
   new GatewayError('SERVICE_UNAVAILABLE', 'audit log unavailable; the request was not processed');
@@ -19,24 +20,12 @@ export async function auditRefusal(
   operation: { type?: string; name?: string | null } = {},
 ): Promise<boolean> {
   const state = requestState(request);
-  if (state.audited) return true;
-  state.audited = true;
-  try {
-    await sink.append(
-      auditEvent(
-        { requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request.headers.get('x-purpose'), caseRef: request.headers.get('x-case-ref') },
-        {
-          operationType: operation.type ?? state.operation?.type ?? 'http',
-          operationName: operation.name ?? state.operation?.name ?? null,
-          decision: 'deny',
-          reason: `${error.code}: ${error.message}`,
-        },
-      ),
-    );
-    return true;
-  } catch {
-    return false;
-  }
+  return recordRequestEvent(sink, state, request, {
+    operationType: operation.type ?? state.operation?.type ?? 'http',
+    operationName: operation.name ?? state.operation?.name ?? null,
+    decision: 'deny',
+    reason: `${error.code}: ${error.message}`,
+  });
 }
 
 /** Audits the refusal, then throws it (or SERVICE_UNAVAILABLE when its event could not be stored). */

@@ -20,12 +20,13 @@
 import { createHash } from 'node:crypto';
 import { getOperationAST, print, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { auditEvent, type AuditDecision, type AuditSink } from '../../audit/audit-event.ts';
+import type { AuditDecision, AuditSink, EventOutcome } from '../../audit/audit-event.ts';
 import { contextState, noteParsedOperation, requestState, type RequestState } from './request-state.ts';
 import type { AccessPlan } from '../../policies/access-plan.ts';
 import { GatewayError, isErrorCode, isGatewayError } from '../../core/errors.ts';
 import { normalizeError } from './normalize-error.ts';
 import { auditUnavailable } from './refusal.ts';
+import { recordRequestEvent } from './request-event.ts';
 
 export interface AuditOptions {
   readonly sink: AuditSink;
@@ -124,18 +125,7 @@ function rejectionResult(caught: unknown, request: Request | undefined): Executi
 }
 
 export function useAudit(options: AuditOptions): Plugin {
-  const record = async (state: RequestState, request: Request | undefined, event: Parameters<typeof auditEvent>[1]): Promise<boolean> => {
-    if (state.audited) return true;
-    state.audited = true;
-    try {
-      await options.sink.append(
-        auditEvent({ requestId: state.requestId, started: state.started, viewer: state.viewer, purpose: request?.headers.get('x-purpose'), caseRef: request?.headers.get('x-case-ref') }, event),
-      );
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const record = (state: RequestState, request: Request | undefined, event: EventOutcome): Promise<boolean> => recordRequestEvent(options.sink, state, request, event);
 
   return {
     onParse: noteParsedOperation,
