@@ -2,7 +2,7 @@
  * The in-process adapter of {@link RateLimitStore}: fixed windows in a Map. Used alone in
  * single-instance mode, and as the fallback while Redis is unreachable.
  */
-import type { RateLimitHit, RateLimitStore } from './rate-limit-store.ts';
+import type { RateLimitCounter, RateLimitHit, RateLimitStore } from './rate-limit-store.ts';
 
 interface Window {
   count: number;
@@ -26,8 +26,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.#sweepAbove = options.sweepAbove ?? 10_000;
   }
 
-  async hit(key: string, windowMs: number): Promise<RateLimitHit> {
+  async hit(counters: readonly RateLimitCounter[]): Promise<RateLimitHit[]> {
     const now = this.#now();
+    return counters.map(({ key, windowMs }) => this.#hitOne(key, windowMs, now));
+  }
+
+  #hitOne(key: string, windowMs: number, now: number): RateLimitHit {
     let window = this.#windows.get(key);
     if (!window || window.endsAt <= now) {
       if (this.#windows.size >= this.#sweepAbove) this.#sweep(now);

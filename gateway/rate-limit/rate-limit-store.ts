@@ -12,11 +12,19 @@ export interface RateLimitHit {
   readonly resetMs: number;
 }
 
+/** A counter to count one request against: its key and the length of its windows. */
+export interface RateLimitCounter {
+  readonly key: string;
+  readonly windowMs: number;
+}
+
 export interface RateLimitStore {
   /**
-   * Counts one request against `key` in a window of `windowMs` that starts with the key's first
-   * request. Rejects when the store cannot answer (the limiter then falls back, never lets through).
+   * Counts one request against each counter, in a window of `windowMs` that starts with the key's
+   * first request; the hits in the counters' order. All at once, so that a request costs one round
+   * trip to a shared store however many counters it is counted against. Rejects when the store
+   * cannot answer (the limiter then falls back, never lets through).
    */
-  hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  hit(counters: readonly RateLimitCounter[]): Promise<RateLimitHit[]>;
   close(): Promise<void>;
 }

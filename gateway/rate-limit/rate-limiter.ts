@@ -1,6 +1,6 @@
 /**
- * Counts every authenticated request twice, against its user (`sub`) and its organisation, and
- * says whether it may go on.
+ * Counts every authenticated request twice, against its user (`sub`) and its organisation (one
+ * call to the store for both), and says whether it may go on.
  *
  * The counters live in a {@link RateLimitStore} (Redis across instances, or in-process). When the
  * store fails at run time the limiter counts in its in-process fallback instead: a Redis outage
@@ -17,7 +17,7 @@ import { isResident } from '../../core/identity.ts';
 import type { Viewer } from '../../core/identity.ts';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.ts';
 import type { RateLimitRule, RateLimitRules } from './rate-limit-rules.ts';
-import type { RateLimitHit, RateLimitStore } from './rate-limit-store.ts';
+import type { RateLimitCounter, RateLimitHit, RateLimitStore } from './rate-limit-store.ts';
 
 export type RateLimitScope = 'user' | 'org';
 
@@ -78,10 +78,10 @@ export class RateLimiter {
     // Residents are no organisation: each is their own (so one cannot spend everyone's budget), and
     // their sub, an ID number, is counted under a digest rather than kept in the store in clear.
     const resident = isResident(viewer) ? createHash('sha256').update(viewer.sub).digest('base64url').slice(0, 22) : undefined;
-    const [userHit, orgHit] = await Promise.all([
-      this.#hit(`user:${user.windowMs}:${resident ? `resident:${resident}` : viewer.sub}`, user.windowMs),
-      this.#hit(`org:${org.windowMs}:${resident ? `resident:${resident}` : viewer.org}`, org.windowMs),
-    ]);
+    const [userHit, orgHit] = (await this.#hit([
+      { key: `user:${user.windowMs}:${resident ? `resident:${resident}` : viewer.sub}`, windowMs: user.windowMs },
+      { key: `org:${org.windowMs}:${resident ? `resident:${resident}` : viewer.org}`, windowMs: org.windowMs },
+    ])) as [RateLimitHit, RateLimitHit];
     const over: { scope: RateLimitScope; rule: RateLimitRule; hit: RateLimitHit }[] = [];
     if (userHit.count > user.limit) over.push({ scope: 'user', rule: user, hit: userHit });
     if (orgHit.count > org.limit) over.push({ scope: 'org', rule: org, hit: orgHit });
@@ -91,10 +91,10 @@ export class RateLimiter {
     return { allowed: false, scope: worst.scope, rule: worst.rule, retryAfterMs: Math.max(worst.hit.resetMs, 1) };
   }
 
-  async #hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    if (this.#store === this.#fallback || Date.now() < this.#storeDownUntil) return this.#fallback.hit(key, windowMs);
+  async #hit(counters: readonly RateLimitCounter[]): Promise<RateLimitHit[]> {
+    if (this.#store === this.#fallback || Date.now() < this.#storeDownUntil) return this.#fallback.hit(counters);
     try {
-      const hit = await this.#store.hit(key, windowMs);
+      const hit = await this.#store.hit(counters);
       if (!this.#healthy) {
         this.#healthy = true;
         this.#onStateChange?.(true);
@@ -106,7 +106,7 @@ export class RateLimiter {
         this.#healthy = false;
         this.#onStateChange?.(false, error);
       }
-      return this.#fallback.hit(key, windowMs);
+      return this.#fallback.hit(counters);
     }
   }
 

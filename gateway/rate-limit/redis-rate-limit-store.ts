@@ -8,16 +8,22 @@
  * outage costs a request a few milliseconds (the limiter then counts in-process), never a hang.
  */
 import { Redis } from 'ioredis';
-import type { RateLimitHit, RateLimitStore } from './rate-limit-store.ts';
+import type { RateLimitCounter, RateLimitHit, RateLimitStore } from './rate-limit-store.ts';
 
+/** Every key of the call counted at once: KEYS[i] with its window ARGV[i]; returns count, ttl pairs. */
 const HIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[i])
+    ttl = tonumber(ARGV[i])
+  end
+  out[2 * i - 1] = count
+  out[2 * i] = ttl
 end
-return {count, ttl}
+return out
 `;
 
 export interface RedisRateLimitStoreOptions {
@@ -30,7 +36,7 @@ export interface RedisRateLimitStoreOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-type WithHit = Redis & { lianqiaoRateHit(key: string, windowMs: number): Promise<[number, number]> };
+type WithHit = Redis & { lianqiaoRateHit(keyCount: number, ...keysThenWindows: (string | number)[]): Promise<number[]> };
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: WithHit;
@@ -42,15 +48,15 @@ export class RedisRateLimitStore implements RateLimitStore {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      // Every request counts twice (user and organisation) and many arrive together: commands
-      // issued in the same tick leave in one write and come back in one read, instead of a
-      // system call pair each.
+      // Many requests arrive together (each counted against its user and its organisation in one
+      // call): commands issued in the same tick leave in one write and come back in one read,
+      // instead of a system call pair each.
       enableAutoPipelining: true,
       commandTimeout: options.commandTimeoutMs ?? 250,
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
     });
     client.on('error', (error) => options.onError?.(error));
-    client.defineCommand('lianqiaoRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    client.defineCommand('lianqiaoRateHit', { lua: HIT_SCRIPT }); // the number of keys comes first in each call
     this.#client = client as WithHit;
   }
 
@@ -65,9 +71,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     return this.#client.status === 'ready';
   }
 
-  async hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    const [count, resetMs] = await this.#client.lianqiaoRateHit(this.#prefix + key, windowMs);
-    return { count: Number(count), resetMs: Math.max(0, Number(resetMs)) };
+  async hit(counters: readonly RateLimitCounter[]): Promise<RateLimitHit[]> {
+    const args: (string | number)[] = new Array(counters.length * 2);
+    for (let i = 0; i < counters.length; i++) {
+      args[i] = this.#prefix + counters[i]!.key;
+      args[counters.length + i] = counters[i]!.windowMs;
+    }
+    const reply = await this.#client.lianqiaoRateHit(counters.length, ...args);
+    return counters.map((_, i) => ({ count: Number(reply[2 * i]), resetMs: Math.max(0, Number(reply[2 * i + 1])) }));
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ describe('rate limits of residents', () => {
     const keys: string[] = [];
     const store = new MemoryRateLimitStore();
     const hit = store.hit.bind(store);
-    store.hit = (key, windowMs) => (keys.push(key), hit(key, windowMs));
+    store.hit = (counters) => (keys.push(...counters.map((c) => c.key)), hit(counters));
     const limiter = new RateLimiter({ rules: parseRateLimits('resident=3/min,org=5/min').rules!, store });
     const a = { sub: '310101194511036017', org: 'resident', roles: ['resident'] as const };
     const b = { sub: '310104198802024321', org: 'resident', roles: ['resident'] as const };

@@ -3,6 +3,7 @@
  * fallback still limits, and requests neither fail nor hang), and on real Redis shared by two
  * gateway instances.
  */
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { createTestGateway, NANJING_EAST, THE_BUND, TIANPING, type TestGateway } from '../setup.ts';
@@ -10,7 +11,8 @@ import type { Role } from '../../core/identity.ts';
 import { RateLimiter } from '../../gateway/rate-limit/rate-limiter.ts';
 import { MemoryRateLimitStore } from '../../gateway/rate-limit/memory-rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS } from '../../gateway/rate-limit/rate-limit-rules.ts';
-import type { RateLimitStore } from '../../gateway/rate-limit/rate-limit-store.ts';
+import type { RateLimitCounter, RateLimitStore } from '../../gateway/rate-limit/rate-limit-store.ts';
+import { RedisRateLimitStore } from '../../gateway/rate-limit/redis-rate-limit-store.ts';
 
 const PURPOSE = 'elderly-allowance';
 const QUERY = '{ people(first: 1) { totalCount } }';
@@ -152,10 +154,10 @@ describe('RateLimiter with a failing store', () => {
     down = false;
     readonly inner = new MemoryRateLimitStore();
     calls = 0;
-    async hit(key: string, windowMs: number) {
+    async hit(counters: readonly RateLimitCounter[]) {
       this.calls += 1;
       if (this.down) throw new Error('ECONNREFUSED');
-      return this.inner.hit(key, windowMs);
+      return this.inner.hit(counters);
     }
     async close() {}
   }
@@ -194,11 +196,15 @@ describe('RateLimiter with a failing store', () => {
   it('a memory store windows reset', async () => {
     let now = 0;
     const store = new MemoryRateLimitStore({ now: () => now });
-    expect(await store.hit('k', 1000)).toEqual({ count: 1, resetMs: 1000 });
+    const k = [{ key: 'k', windowMs: 1000 }];
+    expect(await store.hit(k)).toEqual([{ count: 1, resetMs: 1000 }]);
     now = 400;
-    expect(await store.hit('k', 1000)).toEqual({ count: 2, resetMs: 600 });
+    expect(await store.hit([...k, { key: 'j', windowMs: 500 }])).toEqual([
+      { count: 2, resetMs: 600 },
+      { count: 1, resetMs: 500 },
+    ]);
     now = 1000;
-    expect(await store.hit('k', 1000)).toEqual({ count: 1, resetMs: 1000 });
+    expect(await store.hit(k)).toEqual([{ count: 1, resetMs: 1000 }]);
   });
 });
 
@@ -250,6 +256,30 @@ describe.runIf(REAL)('two instances share the counters in Redis (real PostgreSQL
     } finally {
       await d.runtime.close();
       await c.runtime.close();
+    }
+  });
+});
+
+describe.runIf(!!process.env.TEST_REDIS_URL)('the Redis store (real Redis)', () => {
+  it('counts every counter of one call, each in its own window, a key named twice twice', async () => {
+    const store = await RedisRateLimitStore.create({ url: process.env.TEST_REDIS_URL!, prefix: `lianqiao:test:${crypto.randomUUID()}:` });
+    try {
+      const first = await store.hit([
+        { key: 'user', windowMs: 60_000 },
+        { key: 'org', windowMs: 1_000 },
+        { key: 'user', windowMs: 60_000 },
+      ]);
+      expect(first.map((h) => h.count)).toEqual([1, 1, 2]);
+      expect(first[0]!.resetMs).toBeGreaterThan(59_000);
+      expect(first[1]!.resetMs).toBeLessThanOrEqual(1_000);
+      const second = await store.hit([{ key: 'org', windowMs: 1_000 }]);
+      expect(second).toHaveLength(1);
+      expect(second[0]!.count).toBe(2);
+      await new Promise((r) => setTimeout(r, 1_100));
+      const third = await store.hit([{ key: 'org', windowMs: 1_000 }, { key: 'user', windowMs: 60_000 }]);
+      expect(third.map((h) => h.count)).toEqual([1, 3]);
+    } finally {
+      await store.close();
     }
   });
 });
