@@ -23,6 +23,10 @@ export interface MachineInfo {
   readonly redis: string;
   readonly loadAverageAtStart: readonly number[];
   loadAverageAtEnd?: readonly number[];
+  /** /proc/stat at the start of the run (ticks of all cores: in all, and stolen by the hypervisor). */
+  readonly cpuTimesAtStart?: { readonly total: number; readonly steal: number } | undefined;
+  /** Share of the machine's CPU time the hypervisor gave to others over the run (steal). */
+  stolenShare?: number;
 }
 
 export interface HttpRow {
@@ -386,6 +390,8 @@ export function markdown(report: BenchReport): string {
         ['PostgreSQL', m.postgres],
         ['Redis', m.redis],
         ['load average at start / end', `${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')} / ${m.loadAverageAtEnd?.map((x) => x.toFixed(2)).join(' ') ?? '–'}`],
+        // A virtual machine's cores are shared with other tenants: time stolen is time no process here had.
+        ['CPU time stolen by the hypervisor over the run (steal)', m.stolenShare === undefined ? '–' : `${(m.stolenShare * 100).toFixed(1)}% of the cores’ time`],
       ],
       ['l', 'l'],
     ),

@@ -123,7 +123,19 @@ async function machineInfo(databaseUrl: string, redisUrl: string): Promise<Machi
     postgres: await postgresVersion(databaseUrl),
     redis: redisVersion,
     loadAverageAtStart: os.loadavg(),
+    cpuTimesAtStart: machineCpuTimes(),
   };
+}
+
+/** The machine's CPU time so far (/proc/stat, all cores, ticks): in all, and stolen by the hypervisor. */
+function machineCpuTimes(): { total: number; steal: number } | undefined {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
+    return { total: ticks.reduce((a, b) => a + b, 0), steal: ticks[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
 }
 
 function workersImplemented(): boolean {
@@ -621,6 +633,9 @@ async function main(): Promise<void> {
   }
 
   report.machine.loadAverageAtEnd = os.loadavg();
+  const cpuAtEnd = machineCpuTimes();
+  const cpuAtStart = report.machine.cpuTimesAtStart;
+  if (cpuAtStart && cpuAtEnd && cpuAtEnd.total > cpuAtStart.total) report.machine.stolenShare = (cpuAtEnd.steal - cpuAtStart.steal) / (cpuAtEnd.total - cpuAtStart.total);
   report.beside!.push({ at: 'end', processes: await besideLoad() });
   report.quietWaitSeconds = quiet.waitedSeconds;
   report.totalSeconds = (performance.now() - started) / 1000;
