@@ -25,7 +25,7 @@ import { loadConfig } from '../gateway/config.ts';
 import { loadAuditKeys } from '../audit/audit-keys.ts';
 import { DEFAULT_BENCH_REDIS_URL, pickScenarioIds, prepareDatabase } from './databases.ts';
 import { startGateway, type GatewayProcess } from './gateway-process.ts';
-import { baselineExpectation, buildScenarios, CLERK_STREET, probe, type Scenario } from './scenarios.ts';
+import { baselineExpectation, buildScenarios, CLERK_STREET, probe, unexpectedAnswer, type Scenario } from './scenarios.ts';
 import { mainProfile, summarizeAllocations, summarizeProfile, waitForFile } from './profile.ts';
 
 const log = (line: string) => process.stderr.write(`[cost] ${line}\n`);
@@ -63,16 +63,10 @@ function fire(g: GatewayProcess, scenario: Scenario, amount: number, connections
               return request;
             },
             onResponse: (status: number, body: string) => {
-              let parsed: unknown;
-              try {
-                parsed = JSON.parse(body);
-              } catch {
-                parsed = undefined;
-              }
-              if (!scenario.expect(status, parsed)) {
-                out.unexpected += 1;
-                out.first ??= `${status} ${String(body).slice(0, 300)}`;
-              }
+              const unexpected = unexpectedAnswer(scenario, status, body);
+              if (unexpected === undefined) return;
+              out.unexpected += 1;
+              out.first ??= unexpected;
             },
           },
         ],

@@ -273,18 +273,23 @@ interface RunStats {
   seconds: number;
 }
 
-/** Counts an answer that is not what the scenario expects (a body that is not JSON counts too). */
-function checkAnswer(stats: RunStats, scenario: Scenario, status: number, body: string): void {
+/** An answer that is not what the scenario expects, in a line (a body that is not JSON counts too); undefined when it is. */
+export function unexpectedAnswer(scenario: Scenario, status: number, body: string): string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     parsed = undefined;
   }
-  if (!scenario.expect(status, parsed)) {
-    stats.unexpected += 1;
-    stats.firstUnexpected ??= `${status} ${body.slice(0, 300)}`;
-  }
+  return scenario.expect(status, parsed) ? undefined : `${status} ${String(body).slice(0, 300)}`;
+}
+
+/** Counts an answer that is not what the scenario expects. */
+function checkAnswer(stats: RunStats, scenario: Scenario, status: number, body: string): void {
+  const unexpected = unexpectedAnswer(scenario, status, body);
+  if (unexpected === undefined) return;
+  stats.unexpected += 1;
+  stats.firstUnexpected ??= unexpected;
 }
 
 /** CPU cores × seconds used by each group since `before`. */
